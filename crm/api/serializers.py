@@ -1,0 +1,55 @@
+from rest_framework import serializers
+
+from crm.models import Branch, User
+from crm.roles import Role
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(label="Логин", max_length=150)
+    password = serializers.CharField(
+        label="Пароль", max_length=128, style={"input_type": "password"}, trim_whitespace=False
+    )
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class BranchSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Branch
+        fields = ["id", "name", "city"]
+
+
+class StaffRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "full_name"]
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    branch = BranchSerializer(read_only=True)
+    supervisor = StaffRefSerializer(read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "role",
+            "role_display",
+            "branch",
+            "supervisor",
+            "email",
+            "phone",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class StaffFilterSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    branch = serializers.IntegerField(min_value=1, required=False)
+    search = serializers.CharField(required=False, max_length=100)

@@ -1,0 +1,105 @@
+"""The home page per role: blocks of what needs the user's attention today.
+
+Each block is a function returning a context dict (or None to hide it) and
+names its partial template. Later apps register their blocks in HOME_BLOCKS.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from crm import selectors
+from crm.models import AuditEntry, User
+from crm.roles import BRANCH_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Block:
+    template: str
+    build: Callable[[User], dict | None]
+
+
+def profile_block(user: User) -> dict:
+    return {"me": user, "chain": selectors.supervisor_chain(user)}
+
+
+def team_block(user: User) -> dict | None:
+    if user.branch_id is None:
+        return None
+    team = selectors.staff_visible_to(user).filter(branch_id=user.branch_id).exclude(pk=user.pk)
+    return {"team": list(team.order_by("role", "full_name")[:100])}
+
+
+def branches_block(user: User) -> dict:
+    return {"branches": list(selectors.branches_with_staff_counts(user))}
+
+
+def org_chart_gaps_block(user: User) -> dict | None:
+    """Active staff the org chart leaves hanging: no supervisor, or no branch where one is needed."""
+    qs = selectors.staff_visible_to(user).filter(is_active=True)
+    gaps = qs.filter(
+        (Q(supervisor__isnull=True) & ~Q(role__in=[Role.DIRECTOR, Role.ADMIN]))
+        | (Q(branch__isnull=True) & Q(role__in=list(BRANCH_ROLES)))
+    )
+    return {"gaps": list(gaps.order_by("full_name")[:50])}
+
+
+def login_alerts_block(user: User) -> dict:
+    since = timezone.now() - timedelta(hours=24)
+    entries = selectors.audit_entries_for(user).filter(
+        action__in=[AuditEntry.Action.LOGIN_LOCKED, AuditEntry.Action.LOGIN_FAILED], at__gte=since
+    )
+    return {
+        "locked": entries.filter(action=AuditEntry.Action.LOGIN_LOCKED).count(),
+        "failed": entries.filter(action=AuditEntry.Action.LOGIN_FAILED).count(),
+    }
+
+
+def recent_audit_block(user: User) -> dict:
+    return {"entries": list(selectors.audit_entries_for(user)[:8])}
+
+
+def managers_on_duty_block(user: User) -> dict:
+    managers = selectors.staff_visible_to(user).filter(role=Role.MANAGER, is_active=True)
+    return {"managers": list(managers.order_by("branch__name", "full_name")[:200])}
+
+
+PROFILE = Block("crm/home/_profile.html", profile_block)
+TEAM = Block("crm/home/_team.html", team_block)
+BRANCHES = Block("crm/home/_branches.html", branches_block)
+GAPS = Block("crm/home/_org_gaps.html", org_chart_gaps_block)
+LOGIN_ALERTS = Block("crm/home/_login_alerts.html", login_alerts_block)
+RECENT_AUDIT = Block("crm/home/_recent_audit.html", recent_audit_block)
+MANAGERS_ON_DUTY = Block("crm/home/_managers_on_duty.html", managers_on_duty_block)
+
+HOME_BLOCKS: dict[str, list[Block]] = {
+    Role.MANAGER: [PROFILE, TEAM],
+    Role.HEAD_OF_SALES: [TEAM, GAPS, PROFILE],
+    Role.DIRECTOR: [BRANCHES, GAPS, LOGIN_ALERTS, RECENT_AUDIT],
+    Role.ADMIN: [LOGIN_ALERTS, GAPS, BRANCHES, RECENT_AUDIT],
+    Role.CALL_CENTRE: [MANAGERS_ON_DUTY, PROFILE],
+    Role.LAWYER: [PROFILE, TEAM],
+    Role.OFFICE_MANAGER: [MANAGERS_ON_DUTY, PROFILE],
+}
+
+HOME_TITLES = {
+    Role.MANAGER: "Мой день",
+    Role.HEAD_OF_SALES: "Отдел продаж филиала",
+    Role.DIRECTOR: "Компания сегодня",
+    Role.ADMIN: "Администрирование",
+    Role.CALL_CENTRE: "Колл-центр",
+    Role.LAWYER: "Юридический отдел",
+    Role.OFFICE_MANAGER: "Офис",
+}
+
+
+def home_blocks_for(user: User) -> list[tuple[str, dict]]:
+    rendered = []
+    for block in HOME_BLOCKS.get(user.role, [PROFILE]):
+        context = block.build(user)
+        if context is not None:
+            rendered.append((block.template, context))
+    return rendered

@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from crm import demo
+
+
+class Command(BaseCommand):
+    help = "Загрузить демо-данные (повторный запуск ничего не дублирует)."
+
+    def handle(self, *args, **options):
+        created = demo.seed_org_chart()
+        if created:
+            self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
+        else:
+            self.stdout.write("Демо-данные уже загружены, ничего не создано.")
+        self.stdout.write(f"Демо-логины (пароль {demo.DEMO_PASSWORD}): " + ", ".join(row[0] for row in demo.STAFF))

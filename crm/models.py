@@ -1,0 +1,166 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.utils import timezone
+
+from crm.roles import Role
+
+
+class Branch(models.Model):
+    name = models.CharField("название", max_length=100, unique=True)
+    city = models.CharField("город", max_length=100)
+    is_active = models.BooleanField("действует", default=True)
+
+    class Meta:
+        verbose_name = "филиал"
+        verbose_name_plural = "филиалы"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, username, password=None, **fields):
+        # Used by Django's own commands (createsuperuser); the CRM itself
+        # creates staff through crm.services.user_create.
+        user = self.model(username=username, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username, password=None, **fields):
+        fields["role"] = Role.ADMIN
+        return self.create_user(username, password, **fields)
+
+
+class User(AbstractBaseUser):
+    """A member of staff. The role decides what they may see and do."""
+
+    username = models.CharField(
+        "логин",
+        max_length=150,
+        unique=True,
+        validators=[UnicodeUsernameValidator()],
+        error_messages={"unique": "Сотрудник с таким логином уже есть."},
+    )
+    full_name = models.CharField("ФИО", max_length=200)
+    email = models.EmailField("e-mail", blank=True)
+    phone = models.CharField("телефон", max_length=32, blank=True)
+    role = models.CharField("роль", max_length=20, choices=Role.choices, default=Role.MANAGER)
+    branch = models.ForeignKey(
+        Branch, verbose_name="филиал", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    supervisor = models.ForeignKey(
+        "self",
+        verbose_name="непосредственный руководитель",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subordinates",
+    )
+    is_active = models.BooleanField("работает", default=True)
+    date_joined = models.DateTimeField("создан", default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = "сотрудник"
+        verbose_name_plural = "сотрудники"
+        ordering = ["full_name"]
+        indexes = [models.Index(fields=["branch", "role"])]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    # Roles replace Django's permission tables: the admin role may do
+    # everything in the admin site, nobody else may enter it.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.role == Role.ADMIN
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_staff
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_staff
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return self.is_staff
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_staff
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.short_name
+
+    @property
+    def short_name(self) -> str:
+        """«Иванов Иван Иванович» → «Иванов И.И.»."""
+        parts = self.full_name.split()
+        if not parts:
+            return self.username
+        return parts[0] + (" " + "".join(f"{p[0]}." for p in parts[1:]) if parts[1:] else "")
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when. Written by services, never edited."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "создание"
+        UPDATE = "update", "изменение"
+        DELETE = "delete", "удаление"
+        LOGIN = "login", "вход"
+        LOGOUT = "logout", "выход"
+        LOGIN_FAILED = "login_failed", "неудачный вход"
+        LOGIN_LOCKED = "login_locked", "вход заблокирован"
+        PASSWORD_CHANGE = "password_change", "смена пароля"
+        TOKEN_ISSUED = "token_issued", "выдан API-токен"
+
+    at = models.DateTimeField("когда", default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name="кто", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField("действие", max_length=32, choices=Action.choices)
+    target_type = models.CharField("объект", max_length=64)
+    target_id = models.CharField("id объекта", max_length=64, blank=True)
+    target_repr = models.CharField("описание объекта", max_length=255, blank=True)
+    # {"field": [old, new]} for updates, {"field": value} for creations.
+    changes = models.JSONField("изменения", default=dict, blank=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "запись журнала"
+        verbose_name_plural = "журнал изменений"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-id"]),
+            models.Index(fields=["actor", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.target_repr}"
+
+
+class LoginFailure(models.Model):
+    """One failed login; enough of them in a window lock the login."""
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["ip", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%d.%m.%Y %H:%M}"

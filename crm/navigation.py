@@ -1,0 +1,43 @@
+"""The main menu: which sections each role sees. Later apps add their items here."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from crm import access
+from crm.roles import Role
+
+ALL_ROLES = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    title: str
+    url_name: str
+    roles: frozenset
+    section: str  # the first path segment that marks the item active
+
+
+NAV_ITEMS = [
+    NavItem("Главная", "crm:home", ALL_ROLES, ""),
+    NavItem("Сотрудники", "crm:staff_list", ALL_ROLES, "staff"),
+    NavItem("Журнал изменений", "crm:audit_list", access.SEES_EVERYTHING, "audit"),
+    NavItem("API", "api-docs", frozenset({Role.ADMIN, Role.DIRECTOR}), "api"),
+    NavItem("Администрирование", "admin:index", frozenset({Role.ADMIN}), "admin"),
+]
+
+
+def nav_items_for(user) -> list[NavItem]:
+    if not access.is_active_staff(user):
+        return []
+    return [item for item in NAV_ITEMS if user.role in item.roles]
+
+
+def navigation(request):
+    """Template context processor: the menu of the current user."""
+    user = getattr(request, "user", None)
+    items = nav_items_for(user)
+    section = request.path.strip("/").split("/")[0]
+    return {
+        "nav_items": [{"title": i.title, "url": reverse(i.url_name), "active": i.section == section} for i in items]
+    }

@@ -1,0 +1,17 @@
+"""Staff roles. Roles are the permission system: no Django groups."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", "Менеджер по продажам"
+    CALL_CENTRE = "call_centre", "Колл-центр"
+    LAWYER = "lawyer", "Юрист"
+    HEAD_OF_SALES = "head_of_sales", "Руководитель отдела продаж"
+    DIRECTOR = "director", "Директор"
+    OFFICE_MANAGER = "office_manager", "Офис-менеджер"
+    ADMIN = "admin", "Администратор"
+
+
+# Roles whose work is tied to one branch: without a branch they cannot work.
+BRANCH_ROLES = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.LAWYER})

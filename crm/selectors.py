@@ -1,0 +1,69 @@
+"""Reads for the shared core. Each takes the user and returns only what they may see."""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from crm import access
+from crm.models import AuditEntry, Branch, User
+from crm.roles import Role
+
+
+def staff_visible_to(user: User) -> QuerySet[User]:
+    return User.objects.filter(access.staff_q(user)).select_related("branch", "supervisor")
+
+
+def staff_get_for_user(user: User, pk) -> User:
+    """One member of staff, or 404 when unknown or not visible to `user`."""
+    try:
+        return staff_visible_to(user).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404("Сотрудник не найден") from None
+
+
+def staff_filtered(user: User, *, role: str | None = None, branch_id=None, search: str = "") -> QuerySet[User]:
+    qs = staff_visible_to(user)
+    if role:
+        qs = qs.filter(role=role)
+    if branch_id:
+        qs = qs.filter(branch_id=branch_id)
+    if search:
+        qs = qs.filter(Q(full_name__icontains=search) | Q(username__icontains=search))
+    return qs
+
+
+def branches_visible_to(user: User) -> QuerySet[Branch]:
+    if not access.is_active_staff(user):
+        return Branch.objects.none()
+    if user.role in access.SEES_ALL_STAFF:
+        return Branch.objects.all()
+    return Branch.objects.filter(pk=user.branch_id)
+
+
+def branches_with_staff_counts(user: User) -> QuerySet[Branch]:
+    """Branches with the number of active staff in each role (director's home)."""
+    active = Q(staff__is_active=True)
+    return branches_visible_to(user).annotate(
+        managers=Count("staff", filter=active & Q(staff__role=Role.MANAGER)),
+        heads=Count("staff", filter=active & Q(staff__role=Role.HEAD_OF_SALES)),
+        lawyers=Count("staff", filter=active & Q(staff__role=Role.LAWYER)),
+        total=Count("staff", filter=active),
+    )
+
+
+def supervisor_chain(user: User) -> list[User]:
+    """The posts a ПР letter from `user` climbs, nearest first."""
+    chain, seen = [], {user.pk}
+    node = user.supervisor
+    while node is not None and node.pk not in seen:
+        chain.append(node)
+        seen.add(node.pk)
+        node = node.supervisor
+    return chain
+
+
+def audit_entries_for(user: User) -> QuerySet[AuditEntry]:
+    """The audit log: director and admin only; anyone else is refused outright."""
+    if not access.can_read_audit_log(user):
+        raise PermissionDenied("Журнал изменений доступен директору и администратору.")
+    return AuditEntry.objects.select_related("actor")
