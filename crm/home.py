@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from crm import selectors
@@ -38,24 +38,27 @@ def branches_block(user: User) -> dict:
 
 
 def org_chart_gaps_block(user: User) -> dict | None:
-    """Active staff the org chart leaves hanging: no supervisor, or no branch where one is needed."""
+    """Active staff the org chart leaves hanging: no (working) supervisor, or no branch where one is needed."""
     qs = selectors.staff_visible_to(user).filter(is_active=True)
     gaps = qs.filter(
         (Q(supervisor__isnull=True) & ~Q(role__in=[Role.DIRECTOR, Role.ADMIN]))
+        | Q(supervisor__is_active=False)
         | (Q(branch__isnull=True) & Q(role__in=list(BRANCH_ROLES)))
     )
-    return {"gaps": list(gaps.order_by("full_name")[:50])}
+    return {"gaps": list(gaps.select_related("supervisor").order_by("full_name")[:50])}
 
 
 def login_alerts_block(user: User) -> dict:
     since = timezone.now() - timedelta(hours=24)
-    entries = selectors.audit_entries_for(user).filter(
-        action__in=[AuditEntry.Action.LOGIN_LOCKED, AuditEntry.Action.LOGIN_FAILED], at__gte=since
+    Action = AuditEntry.Action
+    return (
+        selectors.audit_entries_for(user)
+        .filter(at__gte=since)
+        .aggregate(
+            locked=Count("pk", filter=Q(action=Action.LOGIN_LOCKED)),
+            failed=Count("pk", filter=Q(action=Action.LOGIN_FAILED)),
+        )
     )
-    return {
-        "locked": entries.filter(action=AuditEntry.Action.LOGIN_LOCKED).count(),
-        "failed": entries.filter(action=AuditEntry.Action.LOGIN_FAILED).count(),
-    }
 
 
 def recent_audit_block(user: User) -> dict:

@@ -27,6 +27,7 @@ class UserManager(BaseUserManager):
         # Used by Django's own commands (createsuperuser); the CRM itself
         # creates staff through crm.services.user_create.
         user = self.model(username=username, **fields)
+        user.search_key = user.build_search_key()
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -47,6 +48,9 @@ class User(AbstractBaseUser):
         error_messages={"unique": "Сотрудник с таким логином уже есть."},
     )
     full_name = models.CharField("ФИО", max_length=200)
+    # Lower-cased ФИО and login for search: SQLite's LIKE folds only ASCII
+    # case, and one indexed column is cheaper than UPPER() on PostgreSQL.
+    search_key = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
     email = models.EmailField("e-mail", blank=True)
     phone = models.CharField("телефон", max_length=32, blank=True)
     role = models.CharField("роль", max_length=20, choices=Role.choices, default=Role.MANAGER)
@@ -103,6 +107,9 @@ class User(AbstractBaseUser):
 
     def get_short_name(self) -> str:
         return self.short_name
+
+    def build_search_key(self) -> str:
+        return f"{self.full_name} {self.username}".casefold()
 
     @property
     def short_name(self) -> str:

@@ -28,7 +28,7 @@ def staff_filtered(user: User, *, role: str | None = None, branch_id=None, searc
     if branch_id:
         qs = qs.filter(branch_id=branch_id)
     if search:
-        qs = qs.filter(Q(full_name__icontains=search) | Q(username__icontains=search))
+        qs = qs.filter(search_key__contains=search.strip().casefold())
     return qs
 
 
@@ -51,14 +51,27 @@ def branches_with_staff_counts(user: User) -> QuerySet[Branch]:
     )
 
 
+# One query for the whole chain. The depth cap guards against a loop that
+# slipped past user_check (e.g. rows edited in the database by hand).
+_CHAIN_SQL = """
+WITH RECURSIVE chain(id, depth) AS (
+    SELECT supervisor_id, 1 FROM crm_user WHERE id = %s
+    UNION ALL
+    SELECT u.supervisor_id, c.depth + 1 FROM crm_user u JOIN chain c ON u.id = c.id
+    WHERE u.supervisor_id IS NOT NULL AND c.depth < 30
+)
+SELECT u.* FROM crm_user u JOIN chain c ON u.id = c.id ORDER BY c.depth
+"""
+
+
 def supervisor_chain(user: User) -> list[User]:
     """The posts a ПР letter from `user` climbs, nearest first."""
     chain, seen = [], {user.pk}
-    node = user.supervisor
-    while node is not None and node.pk not in seen:
-        chain.append(node)
-        seen.add(node.pk)
-        node = node.supervisor
+    for boss in User.objects.raw(_CHAIN_SQL, [user.pk]):
+        if boss.pk in seen:
+            break
+        seen.add(boss.pk)
+        chain.append(boss)
     return chain
 
 

@@ -101,22 +101,25 @@ def user_check(*, user: User) -> None:
     """Refuse an org chart that cannot work: raise DomainError naming the field."""
     if user.role in BRANCH_ROLES and user.branch_id is None:
         raise DomainError(f"Для роли «{Role(user.role).label}» нужно указать филиал.", field="branch")
-    supervisor = user.supervisor
-    if supervisor is None:
+    if user.supervisor_id is None:
         return
-    if user.pk and supervisor.pk == user.pk:
+    if user.pk and user.supervisor_id == user.pk:
         raise DomainError("Сотрудник не может быть руководителем сам себе.", field="supervisor")
-    if not supervisor.is_active:
+    # Read the chain from the database, not from objects the caller holds:
+    # those may be stale (a supervisor dismissed a moment ago).
+    chain = {u.pk: u for u in User.objects.only("pk", "is_active", "supervisor_id")}
+    supervisor = chain.get(user.supervisor_id)
+    if supervisor is None or not supervisor.is_active:
         raise DomainError("Руководитель должен быть действующим сотрудником.", field="supervisor")
     # The ПР route climbs supervisors until it reaches the top: a loop would
-    # send a letter round for ever. Org charts are shallow, so walking up is cheap.
+    # send a letter round for ever.
     seen = {user.pk} if user.pk else set()
     node = supervisor
     while node is not None:
         if node.pk in seen:
             raise DomainError("Цепочка руководителей не может замыкаться в круг.", field="supervisor")
         seen.add(node.pk)
-        node = node.supervisor
+        node = chain.get(node.supervisor_id)
 
 
 @transaction.atomic
@@ -147,6 +150,7 @@ def user_create(
         phone=phone,
     )
     user_check(user=user)
+    user.search_key = user.build_search_key()
     user.set_password(password) if password else user.set_unusable_password()
     user.save()
     audit_record(actor=by, action=Action.CREATE, target=user, changes=_snapshot(user, USER_AUDITED_FIELDS))
@@ -163,6 +167,7 @@ def user_update(*, user: User, by: User | None, data: dict) -> User:
             raise DomainError(f"Поле «{field}» нельзя менять здесь.", field=field)
         setattr(user, field, value)
     user_check(user=user)
+    user.search_key = user.build_search_key()
     user.save()
     changes = _diff(before, _snapshot(user, USER_AUDITED_FIELDS))
     if changes:

@@ -1,0 +1,81 @@
+import pytest
+from django.urls import reverse
+
+from crm import services
+
+HOME_BY_ROLE = {
+    "director": ("Компания сегодня", ["block-branches", "block-org-gaps", "block-login-alerts", "block-recent-audit"]),
+    "admin": ("Администрирование", ["block-login-alerts", "block-org-gaps", "block-branches", "block-recent-audit"]),
+    "rop.msk": ("Отдел продаж филиала", ["block-team", "block-org-gaps", "block-profile"]),
+    "manager.msk": ("Мой день", ["block-profile", "block-team"]),
+    "lawyer.msk": ("Юридический отдел", ["block-profile", "block-team"]),
+    "callcenter": ("Колл-центр", ["block-managers", "block-profile"]),
+    "office": ("Офис", ["block-managers", "block-profile"]),
+}
+
+
+@pytest.mark.parametrize("who", HOME_BY_ROLE)
+def test_each_role_has_its_own_home(web, everyone, who):
+    title, blocks = HOME_BY_ROLE[who]
+    web.force_login(everyone[who])
+    body = web.get("/").content.decode()
+    assert f'data-testid="home-title">{title}<' in body
+    positions = [body.index(f'data-testid="{b}"') for b in blocks]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("who, queries", [("director", 6), ("rop.msk", 5), ("manager.msk", 4), ("callcenter", 4)])
+def test_home_query_count_is_pinned(web, everyone, who, queries, query_count):
+    web.force_login(everyone[who])
+    web.get("/")
+    with query_count(queries):
+        web.get("/")
+
+
+def test_manager_team_is_own_branch_only(web, everyone):
+    web.force_login(everyone["manager.msk"])
+    body = web.get("/").content.decode()
+    assert "Петрова Анна Игоревна" in body
+    assert "Соколов Павел Олегович" not in body
+
+
+def test_manager_sees_the_pr_chain(web, everyone):
+    web.force_login(everyone["manager.msk"])
+    chain = [u.username for u in web.get("/").context["blocks"][0][1]["chain"]]
+    assert chain == ["rop.msk", "director"]
+
+
+def test_call_centre_sees_managers_of_every_branch(web, everyone):
+    web.force_login(everyone["callcenter"])
+    body = web.get("/").content.decode()
+    for name in ("Иванов Сергей Николаевич", "Петрова Анна Игоревна", "Соколов Павел Олегович"):
+        assert name in body
+
+
+def test_director_is_told_of_a_dismissed_supervisor(web, everyone):
+    services.user_update(user=everyone["rop.spb"], by=everyone["director"], data={"is_active": False})
+    web.force_login(everyone["director"])
+    body = web.get("/").content.decode()
+    assert "Соколов Павел Олегович</a> — Менеджер по продажам, руководитель уволен" in body
+
+
+def test_director_sees_login_lockouts(web, api, everyone):
+    for _ in range(6):
+        api.post(reverse("api-token"), {"username": "manager.msk", "password": "wrong"}, format="json")
+    web.force_login(everyone["director"])
+    block = web.get("/").context["blocks"][2][1]
+    assert block == {"locked": 1, "failed": 5}
+
+
+@pytest.mark.parametrize(
+    "who, menu",
+    [
+        ("director", ["Главная", "Сотрудники", "Журнал изменений", "API"]),
+        ("admin", ["Главная", "Сотрудники", "Журнал изменений", "API", "Администрирование"]),
+        ("manager.msk", ["Главная", "Сотрудники"]),
+        ("callcenter", ["Главная", "Сотрудники"]),
+    ],
+)
+def test_menu_depends_on_role(web, everyone, who, menu):
+    web.force_login(everyone[who])
+    assert [i["title"] for i in web.get("/").context["nav_items"]] == menu
