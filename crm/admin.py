@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from crm import services
 from crm.errors import DomainError
 from crm.http import client_ip
-from crm.models import AuditEntry, Branch, User
+from crm.models import AuditEntry, Branch, User, WorkdayOverride
 
 USER_FORM_FIELDS = ["username", "full_name", "role", "branch", "supervisor", "email", "phone", "is_active"]
 
@@ -182,3 +182,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_working", "reason"]
+    list_filter = ["is_working"]
+    date_hierarchy = "date"

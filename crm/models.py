@@ -171,3 +171,20 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.at:%d.%m.%Y %H:%M}"
+
+
+class WorkdayOverride(models.Model):
+    """A late government decree the `holidays` package does not know yet:
+    makes one date a day off or a working day for the whole firm."""
+
+    date = models.DateField("дата", unique=True)
+    is_working = models.BooleanField("рабочий день", help_text="Снимите флажок, чтобы сделать день выходным.")
+    reason = models.CharField("основание", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "исключение производственного календаря"
+        verbose_name_plural = "производственный календарь: исключения"
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y}: {'рабочий' if self.is_working else 'выходной'}"
