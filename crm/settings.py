@@ -197,6 +197,17 @@ if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
+# --- E-mail (notifications are always in the CRM; by e-mail only when configured) ---
+EMAIL_ENABLED = env_bool("EMAIL_ENABLED", False)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 465)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
 # --- Locale -------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский")]

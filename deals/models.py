@@ -1,0 +1,205 @@
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from crm.models import Branch, Client, User
+from deals.pipelines import ServiceLine, Stage
+
+
+class Deal(models.Model):
+    """One contract (or the hope of one) with a client in the ДБ or ДУ line."""
+
+    class Source(models.TextChoices):
+        CALL = "call", "Звонок"
+        SITE = "site", "Сайт"
+        REFERRAL = "referral", "Рекомендация"
+        MAIL = "mail", "Почта"
+        PARTNER = "partner", "Партнёр"
+        WALK_IN = "walk_in", "Пришёл в офис"
+        OTHER = "other", "Другое"
+
+    client = models.ForeignKey(Client, verbose_name="клиент", on_delete=models.PROTECT, related_name="deals")
+    service_line = models.CharField("направление", max_length=2, choices=ServiceLine.choices)
+    stage = models.CharField("стадия", max_length=20, choices=Stage.choices)
+    title = models.CharField("услуга", max_length=200, blank=True)
+    manager = models.ForeignKey(User, verbose_name="менеджер", on_delete=models.PROTECT, related_name="deals")
+    # The manager's branch at assignment, stored on the row so that branch
+    # access checks and branch boards filter on one indexed column.
+    branch = models.ForeignKey(Branch, verbose_name="филиал", on_delete=models.PROTECT, related_name="deals")
+    source = models.CharField("источник", max_length=10, choices=Source.choices, default=Source.CALL)
+    created_at = models.DateTimeField("создана", default=timezone.now)
+    stage_changed_at = models.DateTimeField("на стадии с", default=timezone.now)
+    closed_at = models.DateTimeField("закрыта", null=True, blank=True)
+
+    # Contract
+    contract_number = models.CharField("номер договора", max_length=50, blank=True)
+    contract_date = models.DateField("дата договора", null=True, blank=True)
+    fee = models.DecimalField(
+        "стоимость услуг, ₽",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    # Court (ДБ)
+    court = models.CharField("арбитражный суд", max_length=200, blank=True)
+    case_number = models.CharField("номер дела", max_length=40, blank=True)
+    filing_date = models.DateField("дата подачи заявления", null=True, blank=True)
+    judge = models.CharField("судья", max_length=200, blank=True)
+    financial_manager = models.CharField("финансовый управляющий", max_length=200, blank=True)
+    deposit_paid = models.BooleanField("депозит ФУ внесён", default=False)
+    total_debt = models.DecimalField("общая сумма долга, ₽", max_digits=14, decimal_places=2, null=True, blank=True)
+    property_notes = models.TextField("имущество", blank=True)
+    # Outcome
+    outcome_written_off = models.BooleanField("долги списаны", null=True, blank=True)
+    outcome_date = models.DateField("дата завершения", null=True, blank=True)
+    termination_reason = models.TextField("причина расторжения", blank=True)
+
+    class Meta:
+        verbose_name = "сделка"
+        verbose_name_plural = "сделки"
+        indexes = [
+            # Board columns and lists: one index per scope (all / branch / own),
+            # ordered as the column is shown, so a page is an index range scan.
+            # (The stage code implies the service line, so it is not indexed apart.)
+            models.Index(fields=["stage", "-stage_changed_at", "-id"], name="deal_board_all"),
+            models.Index(fields=["branch", "stage", "-stage_changed_at", "-id"], name="deal_board_branch"),
+            models.Index(fields=["manager", "stage", "-stage_changed_at", "-id"], name="deal_board_own"),
+            models.Index(fields=["branch", "-id"], name="deal_list_branch"),
+            models.Index(fields=["manager", "-id"], name="deal_list_own"),
+            models.Index(fields=["case_number"], name="deal_case_number"),
+            models.Index(fields=["client", "-id"], name="deal_client"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_service_line_display()[:2]} · {self.client.display_name}" if self.client_id else "сделка"
+
+
+class DealStageCount(models.Model):
+    """How many deals each manager has in each stage, kept by the deal services
+    in the same transaction as the deal: board column counts at any scale
+    read a few dozen rows instead of counting a million."""
+
+    manager = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["manager", "branch", "stage"], name="deal_stage_count_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.manager_id}/{self.stage}: {self.count}"
+
+
+class Creditor(models.Model):
+    class Kind(models.TextChoices):
+        BANK = "bank", "Банк"
+        MFO = "mfo", "МФО"
+        TAX = "tax", "Налоговая"
+        UTILITIES = "utilities", "ЖКХ"
+        PERSON = "person", "Физлицо"
+        OTHER = "other", "Другое"
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="creditors")
+    name = models.CharField("кредитор", max_length=255)
+    inn = models.CharField("ИНН", max_length=12, blank=True)
+    kind = models.CharField("вид", max_length=10, choices=Kind.choices, default=Kind.BANK)
+    amount = models.DecimalField("сумма, ₽", max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = "кредитор"
+        verbose_name_plural = "кредиторы"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Hearing(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="hearings")
+    date = models.DateTimeField("заседание")
+    result = models.CharField("результат", max_length=500, blank=True)
+    next_date = models.DateTimeField("следующее заседание", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "заседание"
+        verbose_name_plural = "заседания"
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%d.%m.%Y}"
+
+
+class Instalment(models.Model):
+    """One planned payment of the fee schedule."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="instalments")
+    due_date = models.DateField("срок")
+    amount = models.DecimalField("сумма, ₽", max_digits=12, decimal_places=2)
+    # Filled by the payment services (oldest instalment first), never by hand.
+    paid_amount = models.DecimalField("оплачено, ₽", max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = "платёж по графику"
+        verbose_name_plural = "график платежей"
+        ordering = ["due_date", "id"]
+        indexes = [models.Index(fields=["deal", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.due_date:%d.%m.%Y} {self.amount}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_amount >= self.amount
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        CASH = "cash", "Наличные"
+        CARD = "card", "Карта"
+        TRANSFER = "transfer", "Перевод"
+        INVOICE = "invoice", "Счёт"
+
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="payments")
+    paid_on = models.DateField("дата")
+    amount = models.DecimalField("сумма, ₽", max_digits=12, decimal_places=2)
+    method = models.CharField("способ", max_length=10, choices=Method.choices)
+    comment = models.CharField("комментарий", max_length=300, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name="внёс")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "платёж"
+        verbose_name_plural = "платежи"
+        ordering = ["-paid_on", "-id"]
+        indexes = [models.Index(fields=["deal", "-paid_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.paid_on:%d.%m.%Y} {self.amount}"
+
+
+class StageAutomation(models.Model):
+    """Configured in the admin: entering `stage` creates this task for the right person."""
+
+    class Assignee(models.TextChoices):
+        MANAGER = "manager", "Менеджер сделки"
+        HEAD = "head", "РОП филиала"
+        LAWYER = "lawyer", "Юрист филиала"
+
+    stage = models.CharField("стадия", max_length=20, choices=Stage.choices)
+    title = models.CharField("задача", max_length=200)
+    body = models.TextField("описание", blank=True)
+    assignee = models.CharField("кому", max_length=10, choices=Assignee.choices, default=Assignee.MANAGER)
+    deadline_working_days = models.PositiveSmallIntegerField("срок, рабочих дней", default=1)
+    is_active = models.BooleanField("включено", default=True)
+
+    class Meta:
+        verbose_name = "автозадача стадии"
+        verbose_name_plural = "автозадачи стадий"
+        ordering = ["stage", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.title}"

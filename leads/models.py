@@ -1,0 +1,80 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.models import Branch, Client, User
+from deals.models import Deal
+from deals.pipelines import ServiceLine
+
+
+class Lead(models.Model):
+    """An incoming request. Stored first, before any routing or matching."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Новый"
+        IN_WORK = "in_work", "В работе"
+        CONVERTED = "converted", "Сделка создана"
+        NON_TARGET = "non_target", "Нецелевой"
+
+    source = models.CharField("источник", max_length=10, choices=Deal.Source.choices, default=Deal.Source.CALL)
+    name = models.CharField("имя", max_length=300, blank=True)
+    phone = models.CharField("телефон", max_length=32, blank=True)
+    phone_norm = models.CharField(max_length=15, blank=True, db_index=True)
+    email = models.EmailField("e-mail", blank=True)
+    email_norm = models.CharField(max_length=254, blank=True, db_index=True)
+    message = models.TextField("суть обращения", blank=True)
+    service_line = models.CharField("направление", max_length=2, choices=ServiceLine.choices, blank=True)
+    branch = models.ForeignKey(Branch, verbose_name="филиал", null=True, blank=True, on_delete=models.PROTECT)
+    status = models.CharField("статус", max_length=12, choices=Status.choices, default=Status.NEW)
+    assigned_to = models.ForeignKey(
+        User, verbose_name="ответственный", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    # Set when the contact is on the non-target list: the lead went to the
+    # office manager's queue and never reaches a sales manager.
+    routed_to_office = models.BooleanField("передан офис-менеджеру", default=False)
+    non_target_reason = models.CharField("причина «нецелевой»", max_length=300, blank=True)
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    created_at = models.DateTimeField("поступил", default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = "лид"
+        verbose_name_plural = "лиды"
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "-id"]),
+            models.Index(fields=["branch", "status", "-id"]),
+            models.Index(fields=["routed_to_office", "status", "-id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.phone or self.email or f"Лид {self.pk}"
+
+
+class NonTargetContact(models.Model):
+    """A phone or e-mail marked non-target: its later requests go to the office manager."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", "Телефон"
+        EMAIL = "email", "E-mail"
+
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+    reason = models.CharField("причина", max_length=300)
+    marked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    marked_at = models.DateTimeField(default=timezone.now)
+    lifted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "нецелевой контакт"
+        verbose_name_plural = "нецелевые контакты"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "value"], condition=Q(lifted_at__isnull=True), name="non_target_active_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.value
