@@ -56,13 +56,14 @@ def staff_q(user) -> Q:
     return q
 
 
-def records_q(user, *, owner: str = "manager", branch: str = "branch", contracted: str | None = None) -> Q:
+def records_q(user, *, owner: str = "manager", branch: str = "branch", contracted: Q | None = None) -> Q:
     """Which client/deal rows `user` may open as case files.
 
-    `owner`, `branch` and `contracted` name the row's lookups for the
-    responsible manager, the branch and a boolean "a contract is signed".
-    The call-centre and the office manager get no case files here: they read
-    through narrower selectors (contact fields, the non-target queue, the pool).
+    `owner` and `branch` name the row's lookups for the responsible manager
+    and the branch; `contracted` is the condition "a contract is signed" for
+    this kind of row (lawyers see only those). The call-centre and the office
+    manager get no case files here: they read through narrower selectors
+    (contact fields, the non-target queue, the pool).
     """
     if not is_active_staff(user):
         return NOTHING
@@ -75,5 +76,19 @@ def records_q(user, *, owner: str = "manager", branch: str = "branch", contracte
     if user.role == Role.LAWYER:
         if contracted is None or user.branch_id is None:
             return NOTHING
-        return Q(**{f"{branch}_id": user.branch_id, contracted: True})
+        return Q(**{f"{branch}_id": user.branch_id}) & contracted
     return NOTHING
+
+
+def can_manage_branch(user, branch_id) -> bool:
+    """Assign and reassign clients, decide «потерян окончательно»: heads in their branch, director, admin."""
+    if not is_active_staff(user):
+        return False
+    if user.role in SEES_EVERYTHING:
+        return True
+    return user.role == Role.HEAD_OF_SALES and user.branch_id is not None and user.branch_id == branch_id
+
+
+def can_work_records(user) -> bool:
+    """Roles that change case files (move deals, record payments): not call-centre or office."""
+    return is_active_staff(user) and user.role in {Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN}

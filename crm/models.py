@@ -133,6 +133,9 @@ class AuditEntry(models.Model):
         LOGIN_LOCKED = "login_locked", "вход заблокирован"
         PASSWORD_CHANGE = "password_change", "смена пароля"
         TOKEN_ISSUED = "token_issued", "выдан API-токен"
+        VIEW_PERSONAL_DATA = "view_pd", "просмотр персональных данных"
+        EXPORT = "export", "выгрузка"
+        IMPORT = "import", "загрузка"
 
     at = models.DateTimeField("когда", default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -35,3 +35,40 @@ class UserFactory(factory.Factory):
     @classmethod
     def _create(cls, model_class, **kwargs):
         return services.user_create(by=None, **kwargs)
+
+
+def make_client(
+    *, manager, last_name="Клиентов", first_name="Иван", patronymic="Петрович", phones=("+79161234567",), **fields
+):
+    from crm.client_services import client_create
+
+    return client_create(
+        by=manager,
+        branch=manager.branch,
+        manager=manager,
+        last_name=last_name,
+        first_name=first_name,
+        patronymic=patronymic,
+        phones=phones,
+        **fields,
+    )
+
+
+def make_deal(*, manager, service_line="db", client=None, **client_fields):
+    from deals.services import deal_create
+
+    client = client or make_client(manager=manager, **client_fields)
+    return deal_create(by=manager, client=client, service_line=service_line, manager=manager)
+
+
+def contract_data():
+    from datetime import date
+    from decimal import Decimal
+
+    return {"contract_number": "ДБ-17/2026", "contract_date": date(2026, 11, 2), "fee": Decimal("120000")}
+
+
+def court_data():
+    from datetime import date
+
+    return {"court": "Арбитражный суд г. Москвы", "case_number": "А40-123456/2026", "filing_date": date(2026, 11, 10)}

@@ -22,14 +22,15 @@ def test_manager_sees_own(everyone):
 
 def test_lawyer_sees_contracted_of_own_branch(everyone, msk):
     lawyer = everyone["lawyer.msk"]
-    assert access.records_q(lawyer, contracted="is_contracted") == Q(branch_id=msk.pk, is_contracted=True)
+    signed = Q(stage__in=["db_prep_court"])
+    assert access.records_q(lawyer, contracted=signed) == Q(branch_id=msk.pk) & signed
     # A rule that cannot tell contracted rows gives the lawyer nothing rather than everything.
     assert access.records_q(lawyer) == access.NOTHING
 
 
 @pytest.mark.parametrize("who", ["callcenter", "office"])
 def test_call_centre_and_office_get_no_case_files(everyone, who):
-    assert access.records_q(everyone[who], contracted="is_contracted") == access.NOTHING
+    assert access.records_q(everyone[who], contracted=Q(stage__in=["db_prep_court"])) == access.NOTHING
 
 
 def test_inactive_or_anonymous_get_nothing(everyone, director):

@@ -1,0 +1,86 @@
+"""Russian identifiers, checked by their control digits so a typo is caught at the desk."""
+
+import re
+
+from crm.errors import DomainError
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"[\s\-]", "", value or "")
+
+
+def clean_inn(value: str, *, field: str = "inn") -> str:
+    inn = _digits(value)
+    if not inn:
+        return ""
+    if not inn.isdigit() or len(inn) not in (10, 12):
+        raise DomainError("ИНН — 10 цифр у организации или 12 у физлица.", field=field)
+
+    def check(weights):
+        return str(sum(int(d) * w for d, w in zip(inn, weights, strict=False)) % 11 % 10)
+
+    if len(inn) == 10:
+        ok = inn[9] == check([2, 4, 10, 3, 5, 9, 4, 6, 8])
+    else:
+        ok = inn[10] == check([7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) and inn[11] == check([3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8])
+    if not ok:
+        raise DomainError("ИНН введён с ошибкой: не сходится контрольная цифра.", field=field)
+    return inn
+
+
+def clean_snils(value: str, *, field: str = "snils") -> str:
+    snils = _digits(value)
+    if not snils:
+        return ""
+    if not snils.isdigit() or len(snils) != 11:
+        raise DomainError("СНИЛС — 11 цифр, например 112-233-445 95.", field=field)
+    body, control = snils[:9], int(snils[9:])
+    total = sum(int(d) * (9 - i) for i, d in enumerate(body))
+    expected = total % 101 if total > 101 else total
+    expected = 0 if expected in (100, 101) else expected
+    if int(body) > 1001998 and expected != control:
+        raise DomainError("СНИЛС введён с ошибкой: не сходится контрольное число.", field=field)
+    return f"{snils[0:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}"
+
+
+def clean_ogrn(value: str, *, field: str = "ogrn") -> str:
+    ogrn = _digits(value)
+    if not ogrn:
+        return ""
+    if not ogrn.isdigit() or len(ogrn) not in (13, 15):
+        raise DomainError("ОГРН — 13 цифр (ОГРНИП — 15).", field=field)
+    modulus = 11 if len(ogrn) == 13 else 13
+    if int(ogrn[:-1]) % modulus % 10 != int(ogrn[-1]):
+        raise DomainError("ОГРН введён с ошибкой: не сходится контрольная цифра.", field=field)
+    return ogrn
+
+
+def clean_passport(value: str, *, field: str = "passport") -> str:
+    passport = _digits(value)
+    if not passport:
+        return ""
+    if not passport.isdigit() or len(passport) != 10:
+        raise DomainError("Паспорт: серия и номер — 10 цифр, например 4510 123456.", field=field)
+    return f"{passport[:4]} {passport[4:]}"
+
+
+CASE_NUMBER = re.compile(r"^А\d{2}-\d{1,7}/\d{4}$")
+
+
+def clean_case_number(value: str, *, field: str = "case_number") -> str:
+    """Arbitration case numbers: «А40-123456/2024». A Latin «A» typed by habit is accepted and fixed."""
+    number = (value or "").strip().replace(" ", "")
+    if number[:1] in ("A", "a", "а"):
+        number = "А" + number[1:]
+    if not CASE_NUMBER.match(number):
+        raise DomainError("Номер дела — в формате А40-123456/2024.", field=field)
+    return number
+
+
+def mask(value: str, visible: int = 2) -> str:
+    """«4510 123456» → «•••• ••••56»: enough to recognise, not enough to use."""
+    if not value:
+        return ""
+    shown = value[-visible:] if visible else ""
+    hidden = "".join("•" if ch.isalnum() else ch for ch in value[: len(value) - len(shown)])
+    return hidden + shown

@@ -1,0 +1,296 @@
+"""Reads for deals: the board, the list, the card. All take the user.
+
+Pages are keyset-paged and counts come from DealStageCount, so the cost of
+a page does not grow with the number of deals.
+"""
+
+import base64
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from crm import access
+from crm.models import ClientPhone, User
+from crm.phones import normalize_phone
+from crm.roles import Role
+from deals.models import Deal, DealStageCount, Instalment, Payment
+from deals.pipelines import COLUMNS, CONTRACTED, ServiceLine, Stage
+
+BOARD_PAGE = 20
+LIST_PAGE = 50
+
+SORTS = {
+    "new": ("-id",),
+    "old": ("id",),
+    "stage": ("-stage_changed_at", "-id"),
+    "contract": ("-contract_date", "-id"),
+}
+SORT_LABELS = {
+    "new": "Сначала новые",
+    "old": "Сначала старые",
+    "stage": "По смене стадии",
+    "contract": "По дате договора",
+}
+
+
+def deals_visible_to(user: User) -> QuerySet[Deal]:
+    return Deal.objects.filter(access.records_q(user, contracted=Q(stage__in=CONTRACTED)))
+
+
+def _overdue_exists():
+    today = timezone.localdate()
+    return Exists(Instalment.objects.filter(deal=OuterRef("pk"), due_date__lt=today, paid_amount__lt=F("amount")))
+
+
+def _card_rows(qs: QuerySet[Deal]) -> QuerySet[Deal]:
+    return qs.select_related("client", "manager").annotate(has_overdue=_overdue_exists())
+
+
+def _scoped(user: User, *, manager_id=None, branch_id=None) -> QuerySet[Deal]:
+    qs = deals_visible_to(user)
+    if manager_id:
+        qs = qs.filter(manager_id=manager_id)
+    if branch_id:
+        qs = qs.filter(branch_id=branch_id)
+    return qs
+
+
+# --- keyset cursors -------------------------------------------------------------------
+
+
+def _encode(values: list) -> str:
+    raw = "|".join("" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in values)
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode(cursor: str, fields: tuple[str, ...]) -> list | None:
+    try:
+        parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if len(parts) != len(fields):
+        return None
+    values = []
+    try:
+        for name, part in zip(fields, parts, strict=True):
+            column = name.lstrip("-")
+            if part == "":
+                values.append(None)
+            elif column == "id":
+                values.append(int(part))
+            elif column == "stage_changed_at":
+                values.append(datetime.fromisoformat(part))
+            else:
+                values.append(date.fromisoformat(part))
+    except ValueError:
+        return None
+    return values
+
+
+def _after(fields: tuple[str, ...], values: list) -> Q:
+    """Rows strictly after `values` in the order `fields` (a keyset condition)."""
+    condition, equal = Q(), Q()
+    first = True
+    for name, value in zip(fields, values, strict=True):
+        column = name.lstrip("-")
+        if value is None:
+            # NULLs sort last: after a NULL only NULLs follow, so compare by
+            # the remaining fields.
+            equal &= Q(**{f"{column}__isnull": True})
+            continue
+        step = Q(**{f"{column}__{'lt' if name.startswith('-') else 'gt'}": value})
+        if column in NULLABLE_SORT:
+            step |= Q(**{f"{column}__isnull": True})
+        condition = step & equal if first else condition | (step & equal)
+        first = False
+        equal &= Q(**{column: value})
+    return condition
+
+
+# Sort columns that may be empty: NULLs go last on both databases (PostgreSQL
+# would put them first in a descending sort). Non-null columns keep plain
+# ordering so that the board indexes serve it.
+NULLABLE_SORT = frozenset({"contract_date"})
+
+
+def _order_by(order: tuple[str, ...]) -> list:
+    exprs = []
+    for name in order:
+        column = name.lstrip("-")
+        if column in NULLABLE_SORT:
+            expr = F(column).desc(nulls_last=True) if name.startswith("-") else F(column).asc(nulls_last=True)
+            exprs.append(expr)
+        else:
+            exprs.append(name)
+    return exprs
+
+
+def _page(qs: QuerySet[Deal], order: tuple[str, ...], cursor: str | None, size: int):
+    if cursor:
+        values = _decode(cursor, order)
+        if values is not None:
+            qs = qs.filter(_after(order, values))
+    rows = list(qs.order_by(*_order_by(order))[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = _encode([getattr(rows[-1], f.lstrip("-")) for f in order]) if more else None
+    return rows, next_cursor
+
+
+# --- board ----------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    stage: str
+    label: str
+    count: int
+    deals: list = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+BOARD_ORDER = ("-stage_changed_at", "-id")
+
+
+def stage_counts(user: User, *, service_line: str, manager_id=None, branch_id=None) -> dict[str, int]:
+    """Deals per stage the user may see, from the counters (one small query)."""
+    stages = COLUMNS[service_line]
+    qs = DealStageCount.objects.filter(stage__in=stages)
+    if not access.is_active_staff(user):
+        return dict.fromkeys(stages, 0)
+    if user.role == Role.MANAGER:
+        qs = qs.filter(manager=user)
+    elif user.role == Role.HEAD_OF_SALES or user.role == Role.LAWYER:
+        qs = qs.filter(branch_id=user.branch_id)
+        if user.role == Role.LAWYER:
+            qs = qs.filter(stage__in=CONTRACTED)
+    elif user.role not in access.SEES_EVERYTHING:
+        return dict.fromkeys(stages, 0)
+    if manager_id:
+        qs = qs.filter(manager_id=manager_id)
+    if branch_id:
+        qs = qs.filter(branch_id=branch_id)
+    counts = dict.fromkeys(stages, 0)
+    counts.update(dict(qs.values("stage").annotate(n=Sum("count")).values_list("stage", "n")))
+    return counts
+
+
+def board_column(user: User, *, stage: str, cursor: str | None = None, manager_id=None, branch_id=None):
+    qs = _card_rows(_scoped(user, manager_id=manager_id, branch_id=branch_id).filter(stage=stage))
+    return _page(qs, BOARD_ORDER, cursor, BOARD_PAGE)
+
+
+def board(user: User, *, service_line: str, manager_id=None, branch_id=None) -> list[Column]:
+    """The pipeline's columns with counts and the first page of each: 1 + columns queries."""
+    if service_line not in ServiceLine.values:
+        raise Http404
+    counts = stage_counts(user, service_line=service_line, manager_id=manager_id, branch_id=branch_id)
+    columns = []
+    for stage in COLUMNS[service_line]:
+        deals, next_cursor = board_column(user, stage=stage, manager_id=manager_id, branch_id=branch_id)
+        columns.append(Column(stage, Stage(stage).label, counts[stage], deals, next_cursor))
+    return columns
+
+
+# --- list -----------------------------------------------------------------------------
+
+
+def _search(qs: QuerySet[Deal], text: str) -> QuerySet[Deal]:
+    text = text.strip()
+    if not text:
+        return qs
+    if text[:1] in ("А", "A", "а", "a") and any(ch.isdigit() for ch in text[1:3]):
+        return qs.filter(case_number__startswith="А" + text[1:].replace(" ", ""))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 5 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 4:
+        norm = normalize_phone(text)
+        phones = (
+            ClientPhone.objects.filter(number_norm=norm)
+            if norm
+            else ClientPhone.objects.filter(number_norm__endswith=digits)
+        )
+        return qs.filter(client_id__in=phones.values("client_id"))
+    return qs.filter(client__search_key__contains=text.casefold())
+
+
+def deals_filtered(
+    user: User,
+    *,
+    branch_id=None,
+    manager_id=None,
+    stage=None,
+    service_line=None,
+    source=None,
+    created_from=None,
+    created_to=None,
+    q: str = "",
+    sort: str = "new",
+    cursor: str | None = None,
+):
+    """One page of the deal list with the given filters; returns (rows, next_cursor)."""
+    qs = _scoped(user, manager_id=manager_id, branch_id=branch_id)
+    if stage:
+        qs = qs.filter(stage=stage)
+    if service_line:
+        qs = qs.filter(service_line=service_line)
+    if source:
+        qs = qs.filter(source=source)
+    if created_from:
+        qs = qs.filter(created_at__date__gte=created_from)
+    if created_to:
+        qs = qs.filter(created_at__date__lte=created_to)
+    qs = _search(qs, q)
+    order = SORTS.get(sort, SORTS["new"])
+    return _page(_card_rows(qs.select_related("branch")), order, cursor, LIST_PAGE)
+
+
+# --- card -----------------------------------------------------------------------------
+
+
+def deal_get_for_user(user: User, pk) -> Deal:
+    """One deal with what its card shows; 404 when unknown or not visible."""
+    try:
+        return (
+            _card_rows(deals_visible_to(user))
+            .select_related("client", "manager", "branch")
+            .prefetch_related(
+                "creditors",
+                "hearings",
+                Prefetch("instalments", queryset=Instalment.objects.order_by("due_date", "id")),
+                Prefetch(
+                    "payments", queryset=Payment.objects.select_related("recorded_by").order_by("-paid_on", "-id")
+                ),
+            )
+            .get(pk=pk)
+        )
+    except (Deal.DoesNotExist, ValueError, TypeError):
+        raise Http404("Сделка не найдена") from None
+
+
+def deal_money(deal: Deal) -> dict:
+    """Fee, paid, owed and overdue for a card already fetched with its prefetches."""
+    today = timezone.localdate()
+    paid = sum((p.amount for p in deal.payments.all()), start=0)
+    overdue = [i for i in deal.instalments.all() if i.due_date < today and i.paid_amount < i.amount]
+    return {
+        "fee": deal.fee,
+        "paid": paid,
+        "left": (deal.fee - paid) if deal.fee is not None else None,
+        "overdue": overdue,
+        "overdue_amount": sum((i.amount - i.paid_amount for i in overdue), start=0),
+    }
+
+
+def managers_for_assignment(user: User) -> QuerySet[User]:
+    """Whom `user` may hand a deal to."""
+    qs = User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.HEAD_OF_SALES]).select_related("branch")
+    if not access.is_active_staff(user):
+        return qs.none()
+    if user.role in access.SEES_EVERYTHING:
+        return qs.order_by("branch__name", "full_name")
+    if user.role == Role.HEAD_OF_SALES and user.branch_id:
+        return qs.filter(branch_id=user.branch_id).order_by("full_name")
+    return qs.none()

@@ -1,0 +1,418 @@
+"""Writes for deals: create, move along the pipeline, reassign, case data, payments.
+
+Every function runs in one transaction, keeps the per-stage counters, and
+writes the client's timeline and the audit log.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from crm import access
+from crm.client_services import timeline_add
+from crm.errors import DomainError
+from crm.models import AuditEntry, Client, TimelineEntry, User
+from crm.roles import Role
+from crm.services import audit_record
+from crm.validators import clean_case_number, clean_inn
+from crm.workdays import add_working_days
+from deals.models import Creditor, Deal, DealStageCount, Hearing, Instalment, Payment, StageAutomation
+from deals.pipelines import (
+    CLOSED,
+    CONTRACTED,
+    FIRST_STAGE,
+    REQUIRED_FIELDS,
+    ServiceLine,
+    Stage,
+    allowed_targets,
+    line_of,
+)
+
+Action = AuditEntry.Action
+
+# Field labels for messages: «Укажите: номер договора, дату договора».
+FIELD_LABELS = {
+    "contract_number": "номер договора",
+    "contract_date": "дату договора",
+    "fee": "стоимость услуг",
+    "court": "арбитражный суд",
+    "case_number": "номер дела",
+    "filing_date": "дату подачи заявления",
+    "outcome_written_off": "итог (списаны ли долги)",
+    "outcome_date": "дату завершения",
+    "termination_reason": "причину расторжения",
+}
+STAGE_FIELDS = tuple(FIELD_LABELS)
+CASE_FIELDS = (
+    "title",
+    "court",
+    "case_number",
+    "filing_date",
+    "judge",
+    "financial_manager",
+    "deposit_paid",
+    "total_debt",
+    "property_notes",
+)
+# Lawyers take a ДБ deal through court; signing and terminating contracts stays with sales.
+LAWYER_TARGETS = frozenset({Stage.DB_IN_COURT, Stage.DB_ARCHIVE})
+
+
+def _plain(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _bump_counter(*, manager_id: int, branch_id: int, stage: str, delta: int) -> None:
+    # Make sure the row exists, then change it in the database: F() keeps two
+    # concurrent moves from losing each other's update.
+    DealStageCount.objects.bulk_create(
+        [DealStageCount(manager_id=manager_id, branch_id=branch_id, stage=stage, count=0)], ignore_conflicts=True
+    )
+    DealStageCount.objects.filter(manager_id=manager_id, branch_id=branch_id, stage=stage).update(
+        count=F("count") + delta
+    )
+
+
+def _check_can_work(by: User, deal: Deal, *, target: str | None = None) -> None:
+    from deals.selectors import deals_visible_to
+
+    if not deals_visible_to(by).filter(pk=deal.pk).exists():
+        raise DomainError("Нет доступа к этой сделке.", code="forbidden")
+    if by.role == Role.LAWYER and target in LAWYER_TARGETS:
+        return
+    if not access.can_work_records(by):
+        raise DomainError("Ваша роль не позволяет менять сделки.", code="forbidden")
+
+
+def _assignee_for(rule: str, deal: Deal) -> User:
+    if rule == StageAutomation.Assignee.MANAGER:
+        return deal.manager
+    role = Role.HEAD_OF_SALES if rule == StageAutomation.Assignee.HEAD else Role.LAWYER
+    person = User.objects.filter(branch_id=deal.branch_id, role=role, is_active=True).order_by("id").first()
+    return person or deal.manager
+
+
+def _run_stage_automation(deal: Deal, stage: str) -> list:
+    """Create the tasks configured for entering `stage` (admin: «Автозадачи стадий»)."""
+    rules = list(StageAutomation.objects.filter(stage=stage, is_active=True))
+    if not rules:
+        return []
+    from tasks.services import task_create
+
+    created = []
+    today = timezone.localdate()
+    for rule in rules:
+        created.append(
+            task_create(
+                author=None,
+                responsible=_assignee_for(rule.assignee, deal),
+                title=rule.title,
+                body=rule.body,
+                deadline=add_working_days(today, max(1, rule.deadline_working_days)),
+                client=deal.client,
+                deal=deal,
+            )
+        )
+    return created
+
+
+def _check_manager(manager: User, *, field: str = "manager") -> None:
+    if not manager.is_active or manager.role not in (Role.MANAGER, Role.HEAD_OF_SALES):
+        raise DomainError("Сделку можно поручить только действующему менеджеру или РОП.", field=field)
+    if manager.branch_id is None:
+        raise DomainError("У менеджера не указан филиал.", field=field)
+
+
+@transaction.atomic
+def deal_create(
+    *,
+    by: User | None,
+    client: Client,
+    service_line: str,
+    manager: User,
+    title: str = "",
+    source: str = Deal.Source.CALL,
+) -> Deal:
+    """Open a deal for a client at the first stage of its pipeline."""
+    if service_line not in ServiceLine.values:
+        raise DomainError("Выберите направление: ДБ или ДУ.", field="service_line")
+    _check_manager(manager)
+    stage = FIRST_STAGE[service_line]
+    deal = Deal.objects.create(
+        client=client,
+        service_line=service_line,
+        stage=stage,
+        manager=manager,
+        branch_id=manager.branch_id,
+        title=title or ("Банкротство физического лица" if service_line == ServiceLine.DB else ""),
+        source=source,
+    )
+    # One client, one responsible manager: the client follows its newest deal.
+    if client.manager_id != manager.pk or client.branch_id != manager.branch_id:
+        Client.objects.filter(pk=client.pk).update(manager=manager, branch_id=manager.branch_id)
+        client.manager, client.branch_id = manager, manager.branch_id
+    _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=stage, delta=1)
+    timeline_add(
+        client=client,
+        deal=deal,
+        kind=TimelineEntry.Kind.CREATED,
+        actor=by,
+        text=f"Сделка {ServiceLine(service_line).label}: «{Stage(stage).label}», менеджер {manager.short_name}",
+    )
+    audit_record(actor=by, action=Action.CREATE, target=deal, changes={"stage": stage, "manager": str(manager)})
+    _run_stage_automation(deal, stage)
+    return deal
+
+
+def _clean_stage_data(deal: Deal, stage: str, data: dict) -> dict:
+    """Merge the fields brought with the move, check the target stage's requirements."""
+    unknown = set(data) - set(STAGE_FIELDS) - set(CASE_FIELDS)
+    if unknown:
+        raise DomainError(f"Неизвестные поля: {', '.join(sorted(unknown))}.")
+    cleaned = {k: v for k, v in data.items() if v not in (None, "")}
+    if "case_number" in cleaned:
+        cleaned["case_number"] = clean_case_number(cleaned["case_number"])
+    missing = [f for f in REQUIRED_FIELDS.get(stage, ()) if cleaned.get(f, getattr(deal, f)) in (None, "")]
+    if missing:
+        labels = ", ".join(FIELD_LABELS[f] for f in missing)
+        raise DomainError(f"Для стадии «{Stage(stage).label}» укажите: {labels}.", field=missing[0], code="required")
+    today = timezone.localdate()
+    fee = cleaned.get("fee")
+    if fee is not None and Decimal(fee) <= 0:
+        raise DomainError("Стоимость услуг должна быть больше нуля.", field="fee")
+    for field in ("contract_date", "filing_date", "outcome_date"):
+        value = cleaned.get(field)
+        if value and value > today:
+            raise DomainError(f"Дата «{FIELD_LABELS[field]}» не может быть в будущем.", field=field)
+    contract_date = cleaned.get("contract_date", deal.contract_date)
+    filing_date = cleaned.get("filing_date", deal.filing_date)
+    if contract_date and filing_date and filing_date < contract_date:
+        raise DomainError("Заявление не может быть подано раньше договора.", field="filing_date")
+    return cleaned
+
+
+@transaction.atomic
+def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = None) -> Deal:
+    """Move a deal to the next stage (or to termination), with the fields that stage requires.
+
+    Refuses skipping stages, moving backwards and missing fields, changing nothing.
+    """
+    deal = Deal.objects.select_for_update().select_related("client", "manager").get(pk=deal.pk)
+    _check_can_work(by, deal, target=stage)
+    if stage not in Stage.values or line_of(stage) != deal.service_line:
+        raise DomainError("Такой стадии нет в воронке этой сделки.", field="stage")
+    if stage == deal.stage:
+        raise DomainError(f"Сделка уже на стадии «{Stage(stage).label}».", field="stage")
+    targets = allowed_targets(deal.stage)
+    if stage not in targets:
+        allowed = ", ".join(f"«{Stage(t).label}»" for t in targets) or "никуда (сделка закрыта)"
+        raise DomainError(
+            f"Из стадии «{Stage(deal.stage).label}» можно перейти только в {allowed}.", field="stage", code="order"
+        )
+    cleaned = _clean_stage_data(deal, stage, data or {})
+    before = {f: _plain(getattr(deal, f)) for f in cleaned}
+    for field, value in cleaned.items():
+        setattr(deal, field, value)
+    old_stage, now = deal.stage, timezone.now()
+    deal.stage, deal.stage_changed_at = stage, now
+    deal.closed_at = now if stage in CLOSED else None
+    deal.save()
+    _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=old_stage, delta=-1)
+    _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=stage, delta=1)
+    changes = {"stage": [old_stage, stage], **{f: [before[f], _plain(v)] for f, v in cleaned.items()}}
+    timeline_add(
+        client=deal.client,
+        deal=deal,
+        kind=TimelineEntry.Kind.STAGE,
+        actor=by,
+        text=f"Стадия: «{Stage(old_stage).label}» → «{Stage(stage).label}»",
+        data={"from": old_stage, "to": stage},
+    )
+    audit_record(actor=by, action=Action.UPDATE, target=deal, changes=changes)
+    _run_stage_automation(deal, stage)
+    return deal
+
+
+@transaction.atomic
+def deal_reassign(*, deal: Deal, manager: User, by: User) -> Deal:
+    """Hand a deal (and its client) to another manager: heads within their branch, the director anywhere."""
+    deal = Deal.objects.select_for_update().select_related("client", "manager").get(pk=deal.pk)
+    if not access.can_manage_branch(by, deal.branch_id):
+        raise DomainError("Передавать сделки может РОП филиала или директор.", code="forbidden")
+    _check_manager(manager)
+    if not access.can_manage_branch(by, manager.branch_id):
+        raise DomainError("РОП может передать сделку только менеджеру своего филиала.", field="manager")
+    if manager.pk == deal.manager_id:
+        raise DomainError("Сделка уже у этого менеджера.", field="manager")
+    old = deal.manager
+    _bump_counter(manager_id=old.pk, branch_id=deal.branch_id, stage=deal.stage, delta=-1)
+    deal.manager, deal.branch_id = manager, manager.branch_id
+    deal.save(update_fields=["manager", "branch"])
+    _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=deal.stage, delta=1)
+    Client.objects.filter(pk=deal.client_id).update(manager=manager, branch_id=manager.branch_id)
+    timeline_add(
+        client=deal.client,
+        deal=deal,
+        kind=TimelineEntry.Kind.ASSIGNMENT,
+        actor=by,
+        text=f"Передано: {old.short_name} → {manager.short_name}",
+        data={"from": old.pk, "to": manager.pk},
+    )
+    audit_record(actor=by, action=Action.UPDATE, target=deal, changes={"manager": [str(old), str(manager)]})
+    return deal
+
+
+@transaction.atomic
+def deal_update_case(*, deal: Deal, by: User, data: dict) -> Deal:
+    """Edit case data: court, case number, judge, financial manager, debts, property."""
+    deal = Deal.objects.select_for_update().select_related("client").get(pk=deal.pk)
+    _check_can_work(by, deal, target=Stage.DB_IN_COURT if by.role == Role.LAWYER else None)
+    unknown = set(data) - set(CASE_FIELDS)
+    if unknown:
+        raise DomainError(f"Поле «{sorted(unknown)[0]}» нельзя менять здесь.", field=sorted(unknown)[0])
+    if data.get("case_number"):
+        data = {**data, "case_number": clean_case_number(data["case_number"])}
+    if data.get("total_debt") is not None and Decimal(data["total_debt"]) < 0:
+        raise DomainError("Сумма долга не может быть отрицательной.", field="total_debt")
+    changes = {}
+    for field, value in data.items():
+        if getattr(deal, field) != value:
+            changes[field] = [_plain(getattr(deal, field)), _plain(value)]
+            setattr(deal, field, value)
+    if not changes:
+        return deal
+    deal.save()
+    audit_record(actor=by, action=Action.UPDATE, target=deal, changes=changes)
+    timeline_add(
+        client=deal.client,
+        deal=deal,
+        kind=TimelineEntry.Kind.CHANGE,
+        actor=by,
+        text="Изменены данные дела: " + ", ".join(sorted(changes)),
+    )
+    return deal
+
+
+@transaction.atomic
+def creditor_add(
+    *, deal: Deal, by: User, name: str, amount: Decimal, kind: str = Creditor.Kind.BANK, inn: str = ""
+) -> Creditor:
+    _check_can_work(by, deal, target=Stage.DB_IN_COURT if by.role == Role.LAWYER else None)
+    if deal.service_line != ServiceLine.DB:
+        raise DomainError("Кредиторы ведутся только по делам о банкротстве.")
+    if not name.strip():
+        raise DomainError("Укажите кредитора.", field="name")
+    if amount is None or amount <= 0:
+        raise DomainError("Сумма долга должна быть больше нуля.", field="amount")
+    creditor = Creditor.objects.create(deal=deal, name=name.strip(), amount=amount, kind=kind, inn=clean_inn(inn))
+    Deal.objects.filter(pk=deal.pk).update(
+        total_debt=Creditor.objects.filter(deal=deal).aggregate(s=Sum("amount"))["s"]
+    )
+    audit_record(actor=by, action=Action.CREATE, target=creditor, changes={"deal": deal.pk, "amount": str(amount)})
+    return creditor
+
+
+@transaction.atomic
+def hearing_add(*, deal: Deal, by: User, date, result: str = "", next_date=None) -> Hearing:
+    _check_can_work(by, deal, target=Stage.DB_IN_COURT if by.role == Role.LAWYER else None)
+    if next_date and next_date <= date:
+        raise DomainError("Следующее заседание должно быть позже этого.", field="next_date")
+    hearing = Hearing.objects.create(deal=deal, date=date, result=result, next_date=next_date)
+    timeline_add(
+        client=deal.client,
+        deal=deal,
+        kind=TimelineEntry.Kind.CHANGE,
+        actor=by,
+        text=f"Заседание {timezone.localtime(date):%d.%m.%Y %H:%M}" + (f": {result}" if result else ""),
+    )
+    return hearing
+
+
+# --- payments -----------------------------------------------------------------------
+
+
+def _reallocate(deal: Deal) -> None:
+    """Spread everything paid over the schedule, oldest instalment first.
+
+    Recomputed from the payments each time, so the schedule can never drift
+    from the money actually received.
+    """
+    paid = Payment.objects.filter(deal=deal).aggregate(s=Sum("amount"))["s"] or Decimal("0")
+    instalments = list(Instalment.objects.select_for_update().filter(deal=deal).order_by("due_date", "id"))
+    for item in instalments:
+        share = min(item.amount, paid)
+        paid -= share
+        item.paid_amount = share
+    Instalment.objects.bulk_update(instalments, ["paid_amount"])
+
+
+@transaction.atomic
+def schedule_set(*, deal: Deal, by: User, items: list[tuple[date, Decimal]]) -> list[Instalment]:
+    """Replace the fee's instalment schedule; the instalments must add up to the fee."""
+    deal = Deal.objects.select_for_update().get(pk=deal.pk)
+    _check_can_work(by, deal)
+    if deal.fee is None:
+        raise DomainError("Сначала укажите стоимость услуг по договору.", field="fee")
+    if not items:
+        raise DomainError("В графике нет ни одного платежа.", field="items")
+    for _due, amount in items:
+        if amount is None or amount <= 0:
+            raise DomainError("Сумма каждого платежа должна быть больше нуля.", field="items")
+    total = sum((amount for _, amount in items), Decimal("0"))
+    if total != deal.fee:
+        raise DomainError(
+            f"Сумма графика {total:,.2f} ₽ не равна стоимости услуг {deal.fee:,.2f} ₽.".replace(",", " "), field="items"
+        )
+    Instalment.objects.filter(deal=deal).delete()
+    created = Instalment.objects.bulk_create(
+        [Instalment(deal=deal, due_date=due, amount=amount) for due, amount in sorted(items)]
+    )
+    _reallocate(deal)
+    audit_record(
+        actor=by,
+        action=Action.UPDATE,
+        target=deal,
+        changes={"schedule": [[d.isoformat(), str(a)] for d, a in sorted(items)]},
+    )
+    return created
+
+
+@transaction.atomic
+def payment_record(*, deal: Deal, by: User, paid_on: date, amount: Decimal, method: str, comment: str = "") -> Payment:
+    """Record money received from the client."""
+    deal = Deal.objects.select_for_update().select_related("client").get(pk=deal.pk)
+    _check_can_work(by, deal)
+    if amount is None or amount <= 0:
+        raise DomainError("Сумма платежа должна быть больше нуля.", field="amount")
+    if paid_on > timezone.localdate():
+        raise DomainError("Дата платежа не может быть в будущем.", field="paid_on")
+    if method not in Payment.Method.values:
+        raise DomainError("Выберите способ оплаты.", field="method")
+    if deal.stage not in CONTRACTED and deal.stage not in (Stage.DB_TERMINATED, Stage.DU_TERMINATED):
+        raise DomainError("Платёж можно внести только по заключённому договору.", field="deal")
+    payment = Payment.objects.create(
+        deal=deal, paid_on=paid_on, amount=amount, method=method, comment=comment.strip(), recorded_by=by
+    )
+    _reallocate(deal)
+    timeline_add(
+        client=deal.client,
+        deal=deal,
+        kind=TimelineEntry.Kind.PAYMENT,
+        actor=by,
+        text=f"Платёж {amount:,.2f} ₽ от {paid_on:%d.%m.%Y} ({payment.get_method_display()})".replace(",", " "),
+        data={"payment": payment.pk},
+    )
+    audit_record(
+        actor=by,
+        action=Action.CREATE,
+        target=payment,
+        changes={"deal": deal.pk, "amount": str(amount), "paid_on": paid_on.isoformat()},
+    )
+    return payment
