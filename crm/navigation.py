@@ -18,8 +18,15 @@ class NavItem:
     section: str  # the first path segment that marks the item active
 
 
+WORKS_DEALS = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN, Role.LAWYER})
+TAKES_LEADS = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN, Role.CALL_CENTRE})
+
 NAV_ITEMS = [
     NavItem("Главная", "crm:home", ALL_ROLES, ""),
+    NavItem("Новое обращение", "leads:new", frozenset({Role.CALL_CENTRE}), "leads/new"),
+    NavItem("Лиды", "leads:list", TAKES_LEADS, "leads"),
+    NavItem("Нецелевые", "leads:office", frozenset({Role.OFFICE_MANAGER}), "leads"),
+    NavItem("Сделки", "deals:list", WORKS_DEALS, "deals"),
     NavItem("Сотрудники", "crm:staff_list", ALL_ROLES, "staff"),
     NavItem("Журнал изменений", "crm:audit_list", access.SEES_EVERYTHING, "audit"),
     NavItem("API", "api-docs", frozenset({Role.ADMIN, Role.DIRECTOR}), "api"),

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from crm import views
+from crm import client_views, views
 
 app_urls = (
     [
@@ -13,12 +13,17 @@ app_urls = (
         path("staff/", views.staff_list_view, name="staff_list"),
         path("staff/<int:pk>/", views.staff_detail_view, name="staff_detail"),
         path("audit/", views.audit_list_view, name="audit_list"),
+        path("clients/<int:pk>/", client_views.client_detail_view, name="client_detail"),
+        path("clients/<int:pk>/reveal/<str:field>/", client_views.client_reveal_view, name="client_reveal"),
+        path("clients/<int:pk>/comment/", client_views.client_comment_view, name="client_comment"),
     ],
     "crm",
 )
 
 urlpatterns = [
     path("", include(app_urls)),
+    path("deals/", include("deals.urls")),
+    path("leads/", include("leads.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,144 @@
+"""Edge validation for deal pages: parse and type the input; the services decide."""
+
+from django import forms
+
+from crm.forms_util import BootstrapMixin
+from deals.models import Creditor, Deal, Payment
+from deals.pipelines import REQUIRED_FIELDS, ServiceLine, Stage
+from deals.selectors import SORT_LABELS
+
+DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+YES_NO = [("", "—"), ("yes", "Да, долги списаны"), ("no", "Нет")]
+
+
+class StageFieldsForm(forms.Form):
+    """The fields a move may bring; which are shown depends on the target stage."""
+
+    stage = forms.ChoiceField(choices=Stage.choices, widget=forms.HiddenInput)
+    contract_number = forms.CharField(label="Номер договора", max_length=50, required=False)
+    contract_date = forms.DateField(label="Дата договора", required=False, **DATE)
+    fee = forms.DecimalField(label="Стоимость услуг, ₽", max_digits=12, decimal_places=2, required=False, min_value=0)
+    court = forms.CharField(label="Арбитражный суд", max_length=200, required=False)
+    case_number = forms.CharField(
+        label="Номер дела",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "А40-123456/2026"}),
+    )
+    filing_date = forms.DateField(label="Дата подачи заявления", required=False, **DATE)
+    outcome_written_off = forms.TypedChoiceField(
+        label="Итог", choices=YES_NO, required=False, coerce=lambda v: v == "yes", empty_value=None
+    )
+    outcome_date = forms.DateField(label="Дата завершения", required=False, **DATE)
+    termination_reason = forms.CharField(
+        label="Причина расторжения", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def target_fields(self):
+        stage = self.data.get("stage") or self.initial.get("stage")
+        return [self[name] for name in REQUIRED_FIELDS.get(stage, ())]
+
+    def stage_data(self) -> dict:
+        names = REQUIRED_FIELDS.get(self.cleaned_data["stage"], ())
+        return {n: self.cleaned_data[n] for n in names if self.cleaned_data.get(n) not in (None, "")}
+
+
+class DealListFilterForm(forms.Form):
+    q = forms.CharField(label="Поиск", required=False, max_length=100)
+    service_line = forms.ChoiceField(
+        label="Направление", required=False, choices=[("", "ДБ и ДУ"), *ServiceLine.choices]
+    )
+    stage = forms.ChoiceField(label="Стадия", required=False)
+    source = forms.ChoiceField(label="Источник", required=False, choices=[("", "Любой источник"), *Deal.Source.choices])
+    branch = forms.TypedChoiceField(label="Филиал", required=False, coerce=int, empty_value=None)
+    manager = forms.TypedChoiceField(label="Менеджер", required=False, coerce=int, empty_value=None)
+    created_from = forms.DateField(label="Создана с", required=False, **DATE)
+    created_to = forms.DateField(label="по", required=False, **DATE)
+    sort = forms.ChoiceField(label="Порядок", required=False, choices=list(SORT_LABELS.items()))
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, branches=(), managers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [("", "Любая стадия")] + [
+            (s.value, f"{s.value[:2].upper()}: {s.label}") for s in Stage
+        ]
+        self.fields["branch"].choices = [("", "Все филиалы"), *((b.pk, b.name) for b in branches)]
+        self.fields["manager"].choices = [("", "Все менеджеры"), *((m.pk, m.full_name) for m in managers)]
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.Select):
+                field.widget.attrs.update({"class": "form-select form-select-sm", "aria-label": field.label})
+            elif name != "cursor":
+                field.widget.attrs.update({"class": "form-control form-control-sm", "aria-label": field.label})
+
+
+class PaymentForm(BootstrapMixin, forms.Form):
+    paid_on = forms.DateField(label="Дата", **DATE)
+    amount = forms.DecimalField(label="Сумма, ₽", max_digits=12, decimal_places=2)
+    method = forms.ChoiceField(label="Способ", choices=Payment.Method.choices)
+    comment = forms.CharField(label="Комментарий", max_length=300, required=False)
+
+
+class ScheduleForm(BootstrapMixin, forms.Form):
+    """One line per instalment: «15.12.2026 40000»."""
+
+    lines = forms.CharField(
+        label="График платежей",
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "15.12.2026 40000\n15.01.2027 40000"}),
+    )
+
+    def clean_lines(self):
+        from datetime import datetime
+        from decimal import Decimal, InvalidOperation
+
+        items = []
+        for number, line in enumerate(self.cleaned_data["lines"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = line.replace("₽", "").split(maxsplit=1)
+            try:
+                due = datetime.strptime(parts[0], "%d.%m.%Y").date()
+                amount = Decimal(parts[1].replace(" ", "").replace(",", "."))
+            except (IndexError, ValueError, InvalidOperation):
+                raise forms.ValidationError(
+                    f"Строка {number}: нужно «дд.мм.гггг сумма», например «15.12.2026 40000»."
+                ) from None
+            items.append((due, amount))
+        return items
+
+
+class CaseForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Deal
+        fields = [
+            "title",
+            "court",
+            "case_number",
+            "judge",
+            "financial_manager",
+            "deposit_paid",
+            "total_debt",
+            "property_notes",
+        ]
+        widgets = {"property_notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class CreditorForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Creditor
+        fields = ["name", "inn", "kind", "amount"]
+
+
+class HearingForm(BootstrapMixin, forms.Form):
+    date = forms.DateTimeField(label="Заседание", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    result = forms.CharField(label="Результат", max_length=500, required=False)
+    next_date = forms.DateTimeField(
+        label="Следующее", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+
+class ReassignForm(forms.Form):
+    manager = forms.TypedChoiceField(label="Новый менеджер", coerce=int)
+
+    def __init__(self, *args, managers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].choices = [(m.pk, f"{m.full_name} ({m.branch.name})") for m in managers]

@@ -1,0 +1,289 @@
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from crm import access
+from crm import selectors as crm_selectors
+from crm.client_selectors import client_timeline
+from crm.errors import DomainError
+from crm.forms_util import add_domain_error
+from crm.roles import Role
+from deals import selectors, services
+from deals.forms import (
+    CaseForm,
+    CreditorForm,
+    DealListFilterForm,
+    HearingForm,
+    PaymentForm,
+    ReassignForm,
+    ScheduleForm,
+    StageFieldsForm,
+)
+from deals.pipelines import COLUMNS, REQUIRED_FIELDS, ServiceLine, Stage, allowed_targets
+
+
+def _scope_params(request):
+    """Board/list narrowing a head or director may pick; others are scoped by the rules anyway."""
+
+    def as_int(name):
+        value = request.GET.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    return {"manager_id": as_int("manager"), "branch_id": as_int("branch")}
+
+
+def _scope_choices(user):
+    branches = crm_selectors.branches_visible_to(user) if user.role in access.SEES_EVERYTHING else []
+    managers = selectors.managers_for_assignment(user) if user.role != Role.MANAGER else []
+    return branches, managers
+
+
+@login_required
+def board_view(request, line: str):
+    scope = _scope_params(request)
+    columns = selectors.board(request.user, service_line=line, **scope)
+    branches, managers = _scope_choices(request.user)
+    return render(
+        request,
+        "deals/board.html",
+        {
+            "line": line,
+            "line_label": ServiceLine(line).label,
+            "columns": columns,
+            "lines": ServiceLine,
+            "branches": branches,
+            "managers": managers,
+            "scope": scope,
+            "targets": json.dumps({s: allowed_targets(s) for s in COLUMNS[line]}),
+            "scope_query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+def board_column_view(request, line: str, stage: str):
+    if stage not in COLUMNS.get(line, ()):
+        return HttpResponse(status=404)
+    deals, next_cursor = selectors.board_column(
+        request.user, stage=stage, cursor=request.GET.get("cursor"), **_scope_params(request)
+    )
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return render(
+        request,
+        "deals/_board_cards.html",
+        {
+            "deals": deals,
+            "next_cursor": next_cursor,
+            "line": line,
+            "stage": stage,
+            "scope_query": query.urlencode(),
+        },
+    )
+
+
+@login_required
+def deal_list_view(request):
+    branches, managers = _scope_choices(request.user)
+    form = DealListFilterForm(request.GET or None, branches=branches, managers=managers)
+    f = form.cleaned_data if form.is_valid() else {}
+    rows, next_cursor = selectors.deals_filtered(
+        request.user,
+        branch_id=f.get("branch"),
+        manager_id=f.get("manager"),
+        stage=f.get("stage"),
+        service_line=f.get("service_line"),
+        source=f.get("source"),
+        created_from=f.get("created_from"),
+        created_to=f.get("created_to"),
+        q=f.get("q", ""),
+        sort=f.get("sort") or "new",
+        cursor=f.get("cursor"),
+    )
+    next_query = ""
+    if next_cursor:
+        query = request.GET.copy()
+        query["cursor"] = next_cursor
+        next_query = query.urlencode()
+    template = "deals/_list_rows.html" if request.htmx and request.GET.get("cursor") else "deals/list.html"
+    return render(request, template, {"form": form, "rows": rows, "next_query": next_query})
+
+
+def _card_context(request, deal, **extra):
+    managers = selectors.managers_for_assignment(request.user)
+    return {
+        "deal": deal,
+        "money": selectors.deal_money(deal),
+        "timeline": client_timeline(deal.client, deal=deal),
+        "columns": [(s, Stage(s).label) for s in COLUMNS[deal.service_line]],
+        "targets": [(t, Stage(t).label) for t in allowed_targets(deal.stage)],
+        "payment_form": extra.pop("payment_form", None) or PaymentForm(),
+        "schedule_form": extra.pop("schedule_form", None) or ScheduleForm(),
+        "case_form": extra.pop("case_form", None) or CaseForm(instance=deal),
+        "creditor_form": extra.pop("creditor_form", None) or CreditorForm(),
+        "hearing_form": extra.pop("hearing_form", None) or HearingForm(),
+        "reassign_form": ReassignForm(managers=managers) if managers else None,
+        "can_work": access.can_work_records(request.user) or request.user.role == Role.LAWYER,
+        **extra,
+    }
+
+
+@login_required
+def deal_detail_view(request, pk: int):
+    deal = selectors.deal_get_for_user(request.user, pk)
+    return render(request, "deals/detail.html", _card_context(request, deal))
+
+
+@login_required
+def deal_move_view(request, pk: int):
+    """GET: the form a move to ?stage= needs. POST: the move itself.
+
+    Answers 200 (moved; the card partial), 422 (the stage's fields are
+    missing or wrong: the form with errors) or 409 (the move is not allowed).
+    """
+    deal = selectors.deal_get_for_user(request.user, pk)
+    if request.method == "GET":
+        stage = request.GET.get("stage", "")
+        form = StageFieldsForm(initial={"stage": stage})
+        return render(
+            request,
+            "deals/_move_form.html",
+            {"deal": deal, "form": form, "stage": stage, "stage_label": dict(Stage.choices).get(stage, "")},
+        )
+    form = StageFieldsForm(request.POST)
+    stage = request.POST.get("stage", "")
+    context = {
+        "deal": deal,
+        "form": form,
+        "stage": stage,
+        "stage_label": dict(Stage.choices).get(stage, ""),
+        "from_card": request.POST.get("from") == "card",
+    }
+    if form.is_valid():
+        try:
+            deal = services.deal_move_to_stage(deal=deal, stage=stage, by=request.user, data=form.stage_data())
+        except DomainError as exc:
+            if exc.field in REQUIRED_FIELDS.get(stage, ()):
+                add_domain_error(form, exc)
+                return render(request, "deals/_move_form.html", context, status=422)
+            if not request.htmx:
+                messages.error(request, exc.message)
+                return redirect("deals:detail", pk=pk)
+            return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
+    else:
+        return render(request, "deals/_move_form.html", context, status=422)
+    if not request.htmx:
+        messages.success(request, f"Сделка перемещена: «{Stage(stage).label}».")
+        return redirect("deals:detail", pk=pk)
+    if request.POST.get("from") == "card":
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    deal = selectors.deal_get_for_user(request.user, pk)
+    return render(request, "deals/_board_card.html", {"deal": deal})
+
+
+def _card_form_post(request, pk, form_class, action, form_key, success_message, **form_kwargs):
+    """Shared flow of the card's small forms: validate, call the service, show errors on the card."""
+    deal = selectors.deal_get_for_user(request.user, pk)
+    form = form_class(request.POST, **form_kwargs)
+    if form.is_valid():
+        try:
+            action(deal, form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, success_message)
+            return redirect(reverse("deals:detail", args=[pk]) + f"#{form_key.removesuffix('_form')}")
+    return render(request, "deals/detail.html", _card_context(request, deal, **{form_key: form}), status=400)
+
+
+@login_required
+@require_POST
+def payment_add_view(request, pk: int):
+    return _card_form_post(
+        request,
+        pk,
+        PaymentForm,
+        lambda deal, d: services.payment_record(deal=deal, by=request.user, **d),
+        "payment_form",
+        "Платёж записан.",
+    )
+
+
+@login_required
+@require_POST
+def schedule_view(request, pk: int):
+    return _card_form_post(
+        request,
+        pk,
+        ScheduleForm,
+        lambda deal, d: services.schedule_set(deal=deal, by=request.user, items=d["lines"]),
+        "schedule_form",
+        "График платежей сохранён.",
+    )
+
+
+@login_required
+@require_POST
+def case_update_view(request, pk: int):
+    deal = selectors.deal_get_for_user(request.user, pk)
+    return _card_form_post(
+        request,
+        pk,
+        CaseForm,
+        lambda deal, d: services.deal_update_case(deal=deal, by=request.user, data=d),
+        "case_form",
+        "Данные дела сохранены.",
+        instance=deal,
+    )
+
+
+@login_required
+@require_POST
+def creditor_add_view(request, pk: int):
+    return _card_form_post(
+        request,
+        pk,
+        CreditorForm,
+        lambda deal, d: services.creditor_add(deal=deal, by=request.user, **d),
+        "creditor_form",
+        "Кредитор добавлен.",
+    )
+
+
+@login_required
+@require_POST
+def hearing_add_view(request, pk: int):
+    return _card_form_post(
+        request,
+        pk,
+        HearingForm,
+        lambda deal, d: services.hearing_add(deal=deal, by=request.user, **d),
+        "hearing_form",
+        "Заседание добавлено.",
+    )
+
+
+@login_required
+@require_POST
+def reassign_view(request, pk: int):
+    deal = selectors.deal_get_for_user(request.user, pk)
+    managers = selectors.managers_for_assignment(request.user)
+    form = ReassignForm(request.POST, managers=managers)
+    if form.is_valid():
+        manager = next(m for m in managers if m.pk == form.cleaned_data["manager"])
+        try:
+            services.deal_reassign(deal=deal, manager=manager, by=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Сделка передана: {manager.full_name}.")
+    else:
+        messages.error(request, "Выберите менеджера из списка.")
+    return redirect("deals:detail", pk=pk)
