@@ -66,7 +66,7 @@ def test_move_with_fields_answers_the_card(web, manager_msk):
     web.force_login(manager_msk)
     response = move(web, deal, "db_prep_court", contract_number="7", contract_date="2026-11-02", fee="90000")
     assert response.status_code == 200
-    assert 'data-deal-id="%d"' % deal.pk in response.content.decode()
+    assert f'data-deal-id="{deal.pk}"' in response.content.decode()
     assert Deal.objects.get(pk=deal.pk).stage == "db_prep_court"
 
 
