@@ -1,10 +1,20 @@
 from django.urls import path
 
-from crm.api import views
+from crm.api import clients, views
+from deals import api as deals_api
+from leads import api as leads_api
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
     path("me/", views.MeApi.as_view(), name="api-me"),
     path("users/", views.StaffListApi.as_view(), name="api-users"),
     path("users/<int:pk>/", views.StaffDetailApi.as_view(), name="api-user-detail"),
+    path("leads/", leads_api.LeadListCreateApi.as_view(), name="api-leads"),
+    path("leads/<int:pk>/", leads_api.LeadDetailApi.as_view(), name="api-lead-detail"),
+    path("clients/", clients.ClientListCreateApi.as_view(), name="api-clients"),
+    path("clients/<int:pk>/", clients.ClientDetailApi.as_view(), name="api-client-detail"),
+    path("deals/", deals_api.DealListCreateApi.as_view(), name="api-deals"),
+    path("deals/<int:pk>/", deals_api.DealDetailApi.as_view(), name="api-deal-detail"),
+    path("deals/<int:pk>/move/", deals_api.DealMoveApi.as_view(), name="api-deal-move"),
+    path("payments/", deals_api.PaymentListCreateApi.as_view(), name="api-payments"),
 ]

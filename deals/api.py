@@ -1,0 +1,192 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.api.errors import as_validation_error
+from crm.client_selectors import client_get_for_user
+from crm.errors import DomainError
+from deals import selectors, services
+from deals.models import Deal, Payment
+from deals.pipelines import ServiceLine, Stage
+
+
+class DealSerializer(serializers.ModelSerializer):
+    client_name = serializers.CharField(source="client.display_name", read_only=True)
+    has_overdue = serializers.BooleanField(read_only=True, default=False)
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id",
+            "client",
+            "client_name",
+            "service_line",
+            "stage",
+            "title",
+            "manager",
+            "branch",
+            "source",
+            "created_at",
+            "stage_changed_at",
+            "contract_number",
+            "contract_date",
+            "fee",
+            "court",
+            "case_number",
+            "filing_date",
+            "judge",
+            "outcome_written_off",
+            "outcome_date",
+            "termination_reason",
+            "has_overdue",
+        ]
+        read_only_fields = fields
+
+
+class DealCreateSerializer(serializers.Serializer):
+    client = serializers.IntegerField()
+    service_line = serializers.ChoiceField(choices=ServiceLine.choices)
+    manager = serializers.IntegerField(required=False)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    source = serializers.ChoiceField(choices=Deal.Source.choices, default=Deal.Source.CALL)
+
+
+class DealMoveSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+    contract_number = serializers.CharField(max_length=50, required=False)
+    contract_date = serializers.DateField(required=False)
+    fee = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    court = serializers.CharField(max_length=200, required=False)
+    case_number = serializers.CharField(max_length=40, required=False)
+    filing_date = serializers.DateField(required=False)
+    outcome_written_off = serializers.BooleanField(required=False, allow_null=True, default=None)
+    outcome_date = serializers.DateField(required=False)
+    termination_reason = serializers.CharField(required=False, max_length=2000)
+
+
+class DealFilterSerializer(serializers.Serializer):
+    branch = serializers.IntegerField(required=False)
+    manager = serializers.IntegerField(required=False)
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    service_line = serializers.ChoiceField(choices=ServiceLine.choices, required=False)
+    source = serializers.ChoiceField(choices=Deal.Source.choices, required=False)
+    created_from = serializers.DateField(required=False)
+    created_to = serializers.DateField(required=False)
+    q = serializers.CharField(required=False, max_length=100)
+    sort = serializers.ChoiceField(choices=list(selectors.SORTS), required=False, default="new")
+    cursor = serializers.CharField(required=False, max_length=200)
+
+
+class DealListCreateApi(APIView):
+    """Deals the caller may see, with the list page's filters; POST opens a deal for a client."""
+
+    @extend_schema(parameters=[DealFilterSerializer], responses=DealSerializer(many=True))
+    def get(self, request):
+        f = DealFilterSerializer(data=request.query_params)
+        f.is_valid(raise_exception=True)
+        d = f.validated_data
+        rows, next_cursor = selectors.deals_filtered(
+            request.user,
+            branch_id=d.get("branch"),
+            manager_id=d.get("manager"),
+            stage=d.get("stage"),
+            service_line=d.get("service_line"),
+            source=d.get("source"),
+            created_from=d.get("created_from"),
+            created_to=d.get("created_to"),
+            q=d.get("q", ""),
+            sort=d["sort"],
+            cursor=d.get("cursor"),
+        )
+        return Response({"results": DealSerializer(rows, many=True).data, "next_cursor": next_cursor})
+
+    @extend_schema(request=DealCreateSerializer, responses={201: DealSerializer})
+    def post(self, request):
+        data = DealCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        client = client_get_for_user(request.user, d["client"])
+        manager_id = d.get("manager", request.user.pk)
+        allowed = list(selectors.managers_for_assignment(request.user))
+        manager = next((m for m in allowed if m.pk == manager_id), None)
+        if manager is None and manager_id == request.user.pk:
+            manager = request.user
+        if manager is None:
+            raise serializers.ValidationError({"manager": ["Этому менеджеру вы не можете поручить сделку."]})
+        try:
+            deal = services.deal_create(
+                by=request.user,
+                client=client,
+                service_line=d["service_line"],
+                manager=manager,
+                title=d["title"],
+                source=d["source"],
+            )
+        except DomainError as exc:
+            raise as_validation_error(exc) from None
+        return Response(DealSerializer(deal).data, status=status.HTTP_201_CREATED)
+
+
+class DealDetailApi(generics.RetrieveAPIView):
+    serializer_class = DealSerializer
+
+    def get_object(self):
+        return selectors.deal_get_for_user(self.request.user, self.kwargs["pk"])
+
+
+class DealMoveApi(APIView):
+    """Move a deal: `{"stage": code, ...fields the stage requires}`.
+
+    400 with field errors when a field is missing or wrong, or the move skips
+    the order; 404 when the caller may not see the deal.
+    """
+
+    @extend_schema(request=DealMoveSerializer, responses={200: DealSerializer})
+    def post(self, request, pk: int):
+        deal = selectors.deal_get_for_user(request.user, pk)
+        data = DealMoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = {k: v for k, v in data.validated_data.items() if k != "stage"}
+        try:
+            services.deal_move_to_stage(deal=deal, stage=data.validated_data["stage"], by=request.user, data=fields)
+        except DomainError as exc:
+            if exc.code == "forbidden":
+                return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+            raise as_validation_error(exc) from None
+        return Response(DealSerializer(selectors.deal_get_for_user(request.user, pk)).data)
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "deal", "paid_on", "amount", "method", "comment", "recorded_by", "recorded_at"]
+        read_only_fields = ["id", "recorded_by", "recorded_at"]
+
+
+class PaymentListCreateApi(generics.ListCreateAPIView):
+    """Payments on the deals the caller may see; `?deal=<id>` for one deal."""
+
+    serializer_class = PaymentSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("deal", int)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        qs = Payment.objects.filter(deal__in=selectors.deals_visible_to(self.request.user))
+        deal = self.request.query_params.get("deal", "")
+        return qs.filter(deal_id=int(deal)) if deal.isdigit() else qs
+
+    def post(self, request):
+        data = PaymentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = dict(data.validated_data)
+        deal = selectors.deal_get_for_user(request.user, d.pop("deal").pk)
+        try:
+            payment = services.payment_record(deal=deal, by=request.user, **d)
+        except DomainError as exc:
+            if exc.code == "forbidden":
+                return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+            raise as_validation_error(exc) from None
+        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,87 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+
+from crm.api.errors import as_validation_error
+from crm.errors import DomainError
+from crm.models import Branch, User
+from crm.roles import Role
+from deals.models import Deal
+from deals.pipelines import ServiceLine
+from leads import selectors, services
+from leads.models import Lead
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "created_at",
+            "source",
+            "name",
+            "phone",
+            "email",
+            "message",
+            "service_line",
+            "branch",
+            "status",
+            "assigned_to",
+            "routed_to_office",
+            "client",
+            "deal",
+        ]
+        read_only_fields = fields
+
+
+class LeadCreateSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=Deal.Source.choices, default=Deal.Source.SITE)
+    name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    service_line = serializers.ChoiceField(choices=ServiceLine.choices, required=False, allow_blank=True, default="")
+    branch = serializers.PrimaryKeyRelatedField(
+        queryset=Branch.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+    assigned_to = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.HEAD_OF_SALES]),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+
+
+class LeadListCreateApi(generics.ListCreateAPIView):
+    """Leads the caller may see; POST takes a request from the website or a partner.
+
+    Send an `Idempotency-Key` header: the same key twice creates one lead
+    (the second answer is 200 with the first lead).
+    """
+
+    serializer_class = LeadSerializer
+
+    def get_queryset(self):
+        return selectors.leads_visible_to(self.request.user)
+
+    @extend_schema(
+        request=LeadCreateSerializer,
+        responses={201: LeadSerializer, 200: LeadSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+    )
+    def post(self, request):
+        data = LeadCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
+        try:
+            lead, created = services.lead_create(by=request.user, idempotency_key=key, **data.validated_data)
+        except DomainError as exc:
+            raise as_validation_error(exc) from None
+        return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class LeadDetailApi(generics.RetrieveAPIView):
+    serializer_class = LeadSerializer
+
+    def get_object(self):
+        return selectors.lead_get_for_user(self.request.user, self.kwargs["pk"])
