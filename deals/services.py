@@ -15,6 +15,7 @@ from crm import access
 from crm.client_services import timeline_add
 from crm.errors import DomainError
 from crm.models import AuditEntry, Client, TimelineEntry, User
+from crm.money import rub
 from crm.roles import Role
 from crm.services import audit_record
 from crm.validators import clean_case_number, clean_inn
@@ -367,9 +368,7 @@ def schedule_set(*, deal: Deal, by: User, items: list[tuple[date, Decimal]]) -> 
             raise DomainError("Сумма каждого платежа должна быть больше нуля.", field="items")
     total = sum((amount for _, amount in items), Decimal("0"))
     if total != deal.fee:
-        raise DomainError(
-            f"Сумма графика {total:,.2f} ₽ не равна стоимости услуг {deal.fee:,.2f} ₽.".replace(",", " "), field="items"
-        )
+        raise DomainError(f"Сумма графика {rub(total)} не равна стоимости услуг {rub(deal.fee)}.", field="items")
     Instalment.objects.filter(deal=deal).delete()
     created = Instalment.objects.bulk_create(
         [Instalment(deal=deal, due_date=due, amount=amount) for due, amount in sorted(items)]
@@ -406,7 +405,7 @@ def payment_record(*, deal: Deal, by: User, paid_on: date, amount: Decimal, meth
         deal=deal,
         kind=TimelineEntry.Kind.PAYMENT,
         actor=by,
-        text=f"Платёж {amount:,.2f} ₽ от {paid_on:%d.%m.%Y} ({payment.get_method_display()})".replace(",", " "),
+        text=f"Платёж {rub(amount)} от {paid_on:%d.%m.%Y} ({payment.get_method_display().lower()})",
         data={"payment": payment.pk},
     )
     audit_record(

@@ -2,6 +2,9 @@ from django.core.management import call_command
 
 from crm import demo
 from crm.models import AuditEntry, Branch, User
+from deals.models import Deal
+from deals.pipelines import Stage
+from leads.models import Lead
 
 DEMO_LOGINS = [
     "director",
@@ -17,11 +20,29 @@ DEMO_LOGINS = [
 ]
 
 
+def _counts():
+    return (
+        Branch.objects.count(),
+        User.objects.count(),
+        Deal.objects.count(),
+        Lead.objects.count(),
+        AuditEntry.objects.count(),
+    )
+
+
 def test_seed_is_idempotent(db):
     call_command("seed_demo")
-    counts = (Branch.objects.count(), User.objects.count(), AuditEntry.objects.count())
+    counts = _counts()
     call_command("seed_demo")
-    assert (Branch.objects.count(), User.objects.count(), AuditEntry.objects.count()) == counts == (2, 10, 12)
+    assert _counts() == counts
+    assert counts[:4] == (2, 10, 13, 4)
+
+
+def test_demo_has_every_stage_of_both_pipelines(db):
+    call_command("seed_demo")
+    assert set(Deal.objects.values_list("stage", flat=True)) == set(Stage.values)
+    assert set(Lead.objects.values_list("status", flat=True)) == {"new", "in_work", "non_target"}
+    assert Lead.objects.filter(routed_to_office=True).count() == 1
 
 
 def test_every_demo_login_works(web, db):

@@ -7,7 +7,9 @@ class Command(BaseCommand):
     help = "Загрузить демо-данные (повторный запуск ничего не дублирует)."
 
     def handle(self, *args, **options):
-        created = demo.seed_org_chart()
+        from deals.demo import seed_pipeline
+
+        created = demo.seed_org_chart() + seed_pipeline()
         if created:
             self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
         else:
