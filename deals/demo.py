@@ -62,10 +62,7 @@ def _stage_data(stage: str, n: int) -> dict:
 def _walk_to(deal: Deal, target: str, by: User, n: int) -> None:
     line = deal.service_line
     path = PATH[line]
-    if target.endswith("terminated"):
-        stops = [path[1], target]
-    else:
-        stops = path[1 : path.index(target) + 1]
+    stops = [path[1], target] if target.endswith("terminated") else path[1 : path.index(target) + 1]
     for stage in stops:
         deal_move_to_stage(deal=deal, stage=stage, by=by, data=_stage_data(stage, n))
 
