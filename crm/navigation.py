@@ -27,6 +27,7 @@ NAV_ITEMS = [
     NavItem("Лиды", "leads:list", TAKES_LEADS, "leads"),
     NavItem("Нецелевые", "leads:office", frozenset({Role.OFFICE_MANAGER}), "leads"),
     NavItem("Сделки", "deals:list", WORKS_DEALS, "deals"),
+    NavItem("Платежи", "deals:payments_table", frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR}), "deals"),
     NavItem("Сотрудники", "crm:staff_list", ALL_ROLES, "staff"),
     NavItem("Журнал изменений", "crm:audit_list", access.SEES_EVERYTHING, "audit"),
     NavItem("API", "api-docs", frozenset({Role.ADMIN, Role.DIRECTOR}), "api"),

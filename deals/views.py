@@ -287,3 +287,43 @@ def reassign_view(request, pk: int):
     else:
         messages.error(request, "Выберите менеджера из списка.")
     return redirect("deals:detail", pk=pk)
+
+
+@login_required
+def payments_table_view(request):
+    """The payments table: download as Excel, load a filled-in file back."""
+    from deals.payments_excel import ImportRefused, payments_export, payments_import
+
+    managers = list(selectors.managers_for_assignment(request.user))
+    manager_id = request.GET.get("manager", "")
+    manager_id = int(manager_id) if manager_id.isdigit() else None
+    if request.GET.get("download"):
+        content = payments_export(user=request.user, manager_id=manager_id)
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = 'attachment; filename="payments.xlsx"'
+        return response
+    errors, result = [], None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None or upload.size > 10 * 1024 * 1024:
+            errors = ["Выберите файл .xlsx размером до 10 МБ."]
+        else:
+            try:
+                result = payments_import(user=request.user, content=upload.read())
+            except ImportRefused as exc:
+                errors = [exc.message, *map(str, exc.errors[:200])]
+            except DomainError as exc:
+                errors = [exc.message]
+        if result:
+            messages.success(
+                request, f"Загружено новых платежей: {result['created']}, без изменений: {result['unchanged']}."
+            )
+            return redirect("deals:payments_table")
+    return render(
+        request,
+        "deals/payments_table.html",
+        {"managers": managers, "manager_id": manager_id, "errors": errors},
+        status=400 if errors else 200,
+    )
