@@ -1,0 +1,77 @@
+"""Median server time and query count for the board, the filtered list and the deal card.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python -m bench.run
+
+Pages are rendered in-process by Django's test client (the whole request:
+middleware, session, queries, template), after a warm-up request, N times each.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from crm.models import User  # noqa: E402
+from deals.models import Deal  # noqa: E402
+
+
+def measure(client: Client, url: str, runs: int) -> tuple[float, int, int]:
+    client.get(url)  # warm caches and the connection
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as ctx:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+    assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times), len(ctx.captured_queries), response.status_code
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    users = {u.username: u for u in User.objects.filter(username__in=["director", "rop.msk", "manager.msk"])}
+    total = Deal.objects.count()
+    own = Deal.objects.filter(manager=users["manager.msk"]).order_by("-id").first()
+    court = Deal.objects.filter(stage="db_in_court").order_by("id").first()
+    phone = "8 916 " + str(court.client_id).zfill(7)
+    branch = users["rop.msk"].branch_id
+    cases = [
+        ("director", "доска ДБ (все филиалы)", "/deals/board/db/"),
+        ("director", "доска ДУ, один филиал", f"/deals/board/du/?branch={branch}"),
+        ("rop.msk", "доска ДБ филиала", "/deals/board/db/"),
+        ("manager.msk", "доска ДБ менеджера", "/deals/board/db/"),
+        ("director", "список: филиал + стадия + источник", f"/deals/?branch={branch}&stage=db_in_court&source=call"),
+        ("director", "список: период создания", "/deals/?created_from=2026-01-01&created_to=2026-03-31"),
+        ("director", "список: поиск по ФИО", "/deals/?q=" + court.client.last_name.lower()),
+        ("director", "список: поиск по телефону", "/deals/?q=" + phone.replace(" ", "+")),
+        ("director", "список: поиск по номеру дела", "/deals/?q=" + court.case_number[:8]),
+        ("rop.msk", "список филиала по смене стадии", "/deals/?sort=stage"),
+        ("manager.msk", "список менеджера", "/deals/"),
+        ("director", "карточка сделки", f"/deals/{court.pk}/"),
+        ("manager.msk", "карточка своей сделки", f"/deals/{own.pk}/"),
+    ]
+    print(f"Сделок в базе: {total:,}".replace(",", " "))
+    print(f"{'кто':<12} {'страница':<40} {'медиана, мс':>12} {'запросов':>9}")
+    clients = {}
+    for who, label, url in cases:
+        client = clients.get(who)
+        if client is None:
+            client = clients[who] = Client()
+            client.force_login(users[who])
+        median, queries, _ = measure(client, url, args.runs)
+        print(f"{who:<12} {label:<40} {median:>12.1f} {queries:>9}")
+
+
+if __name__ == "__main__":
+    main()
