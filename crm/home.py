@@ -70,6 +70,14 @@ def managers_on_duty_block(user: User) -> dict:
     return {"managers": list(managers.order_by("branch__name", "full_name")[:200])}
 
 
+def overdue_payments_block(user: User) -> dict:
+    from deals.selectors import overdue_instalments
+
+    rows, total = overdue_instalments(user)
+    return {"rows": rows, "total": total}
+
+
+OVERDUE_PAYMENTS = Block("crm/home/_overdue_payments.html", overdue_payments_block)
 PROFILE = Block("crm/home/_profile.html", profile_block)
 TEAM = Block("crm/home/_team.html", team_block)
 BRANCHES = Block("crm/home/_branches.html", branches_block)
@@ -79,9 +87,9 @@ RECENT_AUDIT = Block("crm/home/_recent_audit.html", recent_audit_block)
 MANAGERS_ON_DUTY = Block("crm/home/_managers_on_duty.html", managers_on_duty_block)
 
 HOME_BLOCKS: dict[str, list[Block]] = {
-    Role.MANAGER: [PROFILE, TEAM],
-    Role.HEAD_OF_SALES: [TEAM, GAPS, PROFILE],
-    Role.DIRECTOR: [BRANCHES, GAPS, LOGIN_ALERTS, RECENT_AUDIT],
+    Role.MANAGER: [OVERDUE_PAYMENTS, PROFILE, TEAM],
+    Role.HEAD_OF_SALES: [OVERDUE_PAYMENTS, TEAM, GAPS, PROFILE],
+    Role.DIRECTOR: [BRANCHES, OVERDUE_PAYMENTS, GAPS, LOGIN_ALERTS, RECENT_AUDIT],
     Role.ADMIN: [LOGIN_ALERTS, GAPS, BRANCHES, RECENT_AUDIT],
     Role.CALL_CENTRE: [MANAGERS_ON_DUTY, PROFILE],
     Role.LAWYER: [PROFILE, TEAM],

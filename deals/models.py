@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from crm.models import Branch, Client, User
@@ -146,7 +147,11 @@ class Instalment(models.Model):
         verbose_name = "платёж по графику"
         verbose_name_plural = "график платежей"
         ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["deal", "due_date"])]
+        indexes = [
+            models.Index(fields=["deal", "due_date"]),
+            # Only unpaid instalments: the "overdue payments" lists read this small index.
+            models.Index(fields=["due_date"], name="instalment_unpaid_due", condition=Q(paid_amount__lt=F("amount"))),
+        ]
 
     def __str__(self) -> str:
         return f"{self.due_date:%d.%m.%Y} {self.amount}"

@@ -294,3 +294,14 @@ def managers_for_assignment(user: User) -> QuerySet[User]:
     if user.role == Role.HEAD_OF_SALES and user.branch_id:
         return qs.filter(branch_id=user.branch_id).order_by("full_name")
     return qs.none()
+
+
+def overdue_instalments(user: User, *, limit: int = 10) -> tuple[list[Instalment], int]:
+    """Unpaid instalments past their date on the deals `user` may see, oldest first, and how many there are."""
+    today = timezone.localdate()
+    qs = Instalment.objects.filter(due_date__lt=today, paid_amount__lt=F("amount"))
+    if not (access.is_active_staff(user) and user.role in access.SEES_EVERYTHING):
+        qs = qs.filter(deal__in=deals_visible_to(user))
+    rows = list(qs.select_related("deal__client", "deal__manager").order_by("due_date", "id")[:limit])
+    total = len(rows) if len(rows) < limit else qs.count()
+    return rows, total

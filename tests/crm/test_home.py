@@ -4,10 +4,13 @@ from django.urls import reverse
 from crm import services
 
 HOME_BY_ROLE = {
-    "director": ("Компания сегодня", ["block-branches", "block-org-gaps", "block-login-alerts", "block-recent-audit"]),
+    "director": (
+        "Компания сегодня",
+        ["block-branches", "block-overdue-payments", "block-org-gaps", "block-login-alerts", "block-recent-audit"],
+    ),
     "admin": ("Администрирование", ["block-login-alerts", "block-org-gaps", "block-branches", "block-recent-audit"]),
-    "rop.msk": ("Отдел продаж филиала", ["block-team", "block-org-gaps", "block-profile"]),
-    "manager.msk": ("Мой день", ["block-profile", "block-team"]),
+    "rop.msk": ("Отдел продаж филиала", ["block-overdue-payments", "block-team", "block-org-gaps", "block-profile"]),
+    "manager.msk": ("Мой день", ["block-overdue-payments", "block-profile", "block-team"]),
     "lawyer.msk": ("Юридический отдел", ["block-profile", "block-team"]),
     "callcenter": ("Колл-центр", ["block-managers", "block-profile"]),
     "office": ("Офис", ["block-managers", "block-profile"]),
@@ -24,7 +27,7 @@ def test_each_role_has_its_own_home(web, everyone, who):
     assert positions == sorted(positions)
 
 
-@pytest.mark.parametrize("who, queries", [("director", 6), ("rop.msk", 5), ("manager.msk", 4), ("callcenter", 4)])
+@pytest.mark.parametrize("who, queries", [("director", 7), ("rop.msk", 6), ("manager.msk", 5), ("callcenter", 4)])
 def test_home_query_count_is_pinned(web, everyone, who, queries, query_count):
     web.force_login(everyone[who])
     web.get("/")
@@ -41,7 +44,7 @@ def test_manager_team_is_own_branch_only(web, everyone):
 
 def test_manager_sees_the_pr_chain(web, everyone):
     web.force_login(everyone["manager.msk"])
-    chain = [u.username for u in web.get("/").context["blocks"][0][1]["chain"]]
+    chain = [u.username for u in web.get("/").context["blocks"][1][1]["chain"]]
     assert chain == ["rop.msk", "director"]
 
 
@@ -63,7 +66,7 @@ def test_director_sees_login_lockouts(web, api, everyone):
     for _ in range(6):
         api.post(reverse("api-token"), {"username": "manager.msk", "password": "wrong"}, format="json")
     web.force_login(everyone["director"])
-    block = web.get("/").context["blocks"][2][1]
+    block = web.get("/").context["blocks"][3][1]
     assert block == {"locked": 1, "failed": 5}
 
 
@@ -81,3 +84,27 @@ def test_director_sees_login_lockouts(web, api, everyone):
 def test_menu_depends_on_role(web, everyone, who, menu):
     web.force_login(everyone[who])
     assert [i["title"] for i in web.get("/").context["nav_items"]] == menu
+
+
+def test_manager_home_lists_overdue_instalments(web, manager_msk, manager2_msk):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from deals.services import deal_move_to_stage, schedule_set
+    from tests.factories import contract_data, make_deal
+
+    deal = make_deal(manager=manager_msk, last_name="Должников")
+    deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
+    today = timezone.localdate()
+    schedule_set(
+        deal=deal,
+        by=manager_msk,
+        items=[(today - timedelta(days=3), Decimal("60000")), (today + timedelta(days=30), Decimal("60000"))],
+    )
+    web.force_login(manager_msk)
+    block = web.get("/").context["blocks"][0][1]
+    assert ([i.deal_id for i in block["rows"]], block["total"]) == ([deal.pk], 1)
+    web.force_login(manager2_msk)
+    assert web.get("/").context["blocks"][0][1] == {"rows": [], "total": 0}
