@@ -5,6 +5,7 @@ files (no server), static files served by WhiteNoise. Production sets
 DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and HTTPS=1.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -110,8 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     # A file, not memory, so a Celery worker process started by the
-    # integration tests can open the same test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # integration tests can open the same test database; one per test run,
+    # so two runs side by side do not write into each other's file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crm.User"

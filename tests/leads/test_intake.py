@@ -110,3 +110,15 @@ def test_convert_with_bad_client_data_changes_nothing(manager_msk, call_centre):
         lead_convert(lead=lead, by=manager_msk, service_line="db", manager=manager_msk, client_data={"first_name": "О"})
     lead.refresh_from_db()
     assert (lead.status, Client.objects.count(), Deal.objects.count()) == ("in_work", 0, 0)
+
+
+def test_lead_is_stored_even_when_routing_fails(call_centre, manager_msk, monkeypatch):
+    from leads import services
+
+    def broken_routing(**kwargs):
+        raise RuntimeError("routing is down")
+
+    monkeypatch.setattr(services, "lead_route", broken_routing)
+    lead, created = services.lead_create(by=call_centre, source="call", phone="+79160001122", assigned_to=manager_msk)
+    stored = Lead.objects.get()
+    assert (created, stored.pk, stored.status, stored.assigned_to) == (True, lead.pk, "new", None)
