@@ -132,7 +132,7 @@ class DealDetailApi(generics.RetrieveAPIView):
     serializer_class = DealSerializer
 
     def get_object(self):
-        return selectors.deal_get_for_user(self.request.user, self.kwargs["pk"])
+        return selectors.mark_overdue([selectors.deal_get_for_user(self.request.user, self.kwargs["pk"])])[0]
 
 
 class DealMoveApi(APIView):
@@ -154,7 +154,8 @@ class DealMoveApi(APIView):
             if exc.code == "forbidden":
                 return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
             raise as_validation_error(exc) from None
-        return Response(DealSerializer(selectors.deal_get_for_user(request.user, pk)).data)
+        deal = selectors.mark_overdue([selectors.deal_get_for_user(request.user, pk)])[0]
+        return Response(DealSerializer(deal).data)
 
 
 class PaymentSerializer(serializers.ModelSerializer):

@@ -71,7 +71,12 @@ class Deal(models.Model):
             models.Index(fields=["manager", "stage", "-stage_changed_at", "-id"], name="deal_board_own"),
             models.Index(fields=["branch", "-id"], name="deal_list_branch"),
             models.Index(fields=["manager", "-id"], name="deal_list_own"),
-            models.Index(fields=["case_number"], name="deal_case_number"),
+            # The list sorted by stage change, per scope, without a stage filter.
+            models.Index(fields=["-stage_changed_at", "-id"], name="deal_list_moved_all"),
+            models.Index(fields=["branch", "-stage_changed_at", "-id"], name="deal_list_moved_branch"),
+            models.Index(fields=["manager", "-stage_changed_at", "-id"], name="deal_list_moved_own"),
+            # Prefix search «А40-1234…»: pattern ops let LIKE 'x%' use the index on PostgreSQL.
+            models.Index(fields=["case_number"], name="deal_case_number", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["client", "-id"], name="deal_client"),
         ]
 

@@ -8,7 +8,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -40,13 +40,28 @@ def deals_visible_to(user: User) -> QuerySet[Deal]:
     return Deal.objects.filter(access.records_q(user, contracted=Q(stage__in=CONTRACTED)))
 
 
-def _overdue_exists():
-    today = timezone.localdate()
-    return Exists(Instalment.objects.filter(deal=OuterRef("pk"), due_date__lt=today, paid_amount__lt=F("amount")))
-
-
 def _card_rows(qs: QuerySet[Deal]) -> QuerySet[Deal]:
-    return qs.select_related("client", "manager").annotate(has_overdue=_overdue_exists())
+    return qs.select_related("client", "manager")
+
+
+def mark_overdue(deals: list[Deal]) -> list[Deal]:
+    """Set `has_overdue` on a page of deals with one query over their ids.
+
+    (A correlated EXISTS per row gets planned as a hash over every overdue
+    instalment in the firm; a lookup by the page's ids stays small.)
+    """
+    ids = [d.pk for d in deals]
+    overdue = set()
+    if ids:
+        overdue = set(
+            Instalment.objects.filter(deal_id__in=ids, due_date__lt=timezone.localdate(), paid_amount__lt=F("amount"))
+            .order_by()
+            .values_list("deal_id", flat=True)
+            .distinct()
+        )
+    for deal in deals:
+        deal.has_overdue = deal.pk in overdue
+    return deals
 
 
 def _scoped(user: User, *, manager_id=None, branch_id=None) -> QuerySet[Deal]:
@@ -178,20 +193,28 @@ def stage_counts(user: User, *, service_line: str, manager_id=None, branch_id=No
     return counts
 
 
-def board_column(user: User, *, stage: str, cursor: str | None = None, manager_id=None, branch_id=None):
+def _column_page(user: User, *, stage: str, cursor: str | None, manager_id, branch_id):
     qs = _card_rows(_scoped(user, manager_id=manager_id, branch_id=branch_id).filter(stage=stage))
     return _page(qs, BOARD_ORDER, cursor, BOARD_PAGE)
 
 
+def board_column(user: User, *, stage: str, cursor: str | None = None, manager_id=None, branch_id=None):
+    """The next page of one column ("показать ещё")."""
+    deals, next_cursor = _column_page(user, stage=stage, cursor=cursor, manager_id=manager_id, branch_id=branch_id)
+    return mark_overdue(deals), next_cursor
+
+
 def board(user: User, *, service_line: str, manager_id=None, branch_id=None) -> list[Column]:
-    """The pipeline's columns with counts and the first page of each: 1 + columns queries."""
+    """The pipeline's columns with counts and the first page of each: counts,
+    one query per column, one for the overdue flags."""
     if service_line not in ServiceLine.values:
         raise Http404
     counts = stage_counts(user, service_line=service_line, manager_id=manager_id, branch_id=branch_id)
     columns = []
     for stage in COLUMNS[service_line]:
-        deals, next_cursor = board_column(user, stage=stage, manager_id=manager_id, branch_id=branch_id)
+        deals, next_cursor = _column_page(user, stage=stage, cursor=None, manager_id=manager_id, branch_id=branch_id)
         columns.append(Column(stage, Stage(stage).label, counts[stage], deals, next_cursor))
+    mark_overdue([deal for column in columns for deal in column.deals])
     return columns
 
 
@@ -244,7 +267,8 @@ def deals_filtered(
         qs = qs.filter(created_at__date__lte=created_to)
     qs = _search(qs, q)
     order = SORTS.get(sort, SORTS["new"])
-    return _page(_card_rows(qs.select_related("branch")), order, cursor, LIST_PAGE)
+    rows, next_cursor = _page(_card_rows(qs.select_related("branch")), order, cursor, LIST_PAGE)
+    return mark_overdue(rows), next_cursor
 
 
 # --- card -----------------------------------------------------------------------------
@@ -254,7 +278,7 @@ def deal_get_for_user(user: User, pk) -> Deal:
     """One deal with what its card shows; 404 when unknown or not visible."""
     try:
         return (
-            _card_rows(deals_visible_to(user))
+            deals_visible_to(user)
             .select_related("client", "manager", "branch")
             .prefetch_related(
                 "creditors",

@@ -184,7 +184,7 @@ def deal_move_view(request, pk: int):
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    deal = selectors.deal_get_for_user(request.user, pk)
+    deal = selectors.mark_overdue([selectors.deal_get_for_user(request.user, pk)])[0]
     return render(request, "deals/_board_card.html", {"deal": deal})
 
 
