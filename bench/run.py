@@ -17,14 +17,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 django.setup()
 
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client as WebClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from crm.models import Client, User  # noqa: E402
 from deals.models import Deal  # noqa: E402
 
 
-def measure(client: Client, url: str, runs: int) -> tuple[float, int, int]:
+def measure(client: WebClient, url: str, runs: int) -> tuple[float, int, int]:
     client.get(url)  # warm caches and the connection
     times = []
     for _ in range(runs):
@@ -69,7 +69,7 @@ def main():
     for who, label, url in cases:
         client = clients.get(who)
         if client is None:
-            client = clients[who] = Client()
+            client = clients[who] = WebClient()
             client.force_login(users[who])
         median, queries, _ = measure(client, url, args.runs)
         print(f"{who:<12} {label:<44} {median:>12.1f} {queries:>9}")
