@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
 from crm import selectors
 from crm.models import AuditEntry, User
-from crm.roles import BRANCH_ROLES, Role
+from crm.roles import BRANCH_ROLES, RANK, Role
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ def team_block(user: User) -> dict | None:
     if user.branch_id is None:
         return None
     team = selectors.staff_visible_to(user).filter(branch_id=user.branch_id).exclude(pk=user.pk)
-    return {"team": list(team.order_by("role", "full_name")[:100])}
+    rank = Case(*(When(role=role, then=Value(i)) for i, role in enumerate(RANK)), default=Value(99))
+    return {"team": list(team.annotate(rank=rank).order_by("rank", "full_name")[:100])}
 
 
 def branches_block(user: User) -> dict:

@@ -15,3 +15,6 @@ class Role(models.TextChoices):
 
 # Roles whose work is tied to one branch: without a branch they cannot work.
 BRANCH_ROLES = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.LAWYER})
+
+# Order in which colleagues are listed: by rank, then by the work they do.
+RANK = [Role.DIRECTOR, Role.HEAD_OF_SALES, Role.MANAGER, Role.LAWYER, Role.CALL_CENTRE, Role.OFFICE_MANAGER, Role.ADMIN]

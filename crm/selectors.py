@@ -43,12 +43,16 @@ def branches_visible_to(user: User) -> QuerySet[Branch]:
 def branches_with_staff_counts(user: User) -> QuerySet[Branch]:
     """Branches with the number of active staff in each role (director's home)."""
     active = Q(staff__is_active=True)
-    return branches_visible_to(user).annotate(
-        managers=Count("staff", filter=active & Q(staff__role=Role.MANAGER)),
-        heads=Count("staff", filter=active & Q(staff__role=Role.HEAD_OF_SALES)),
-        lawyers=Count("staff", filter=active & Q(staff__role=Role.LAWYER)),
-        total=Count("staff", filter=active),
-    )
+    return (
+        branches_visible_to(user)
+        .annotate(
+            managers=Count("staff", filter=active & Q(staff__role=Role.MANAGER)),
+            heads=Count("staff", filter=active & Q(staff__role=Role.HEAD_OF_SALES)),
+            lawyers=Count("staff", filter=active & Q(staff__role=Role.LAWYER)),
+            total=Count("staff", filter=active),
+        )
+        .order_by("name")
+    )  # GROUP BY drops Meta.ordering on PostgreSQL
 
 
 # One query for the whole chain. The depth cap guards against a loop that

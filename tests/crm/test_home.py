@@ -108,3 +108,9 @@ def test_manager_home_lists_overdue_instalments(web, manager_msk, manager2_msk):
     assert ([i.deal_id for i in block["rows"]], block["total"]) == ([deal.pk], 1)
     web.force_login(manager2_msk)
     assert web.get("/").context["blocks"][0][1] == {"rows": [], "total": 0}
+
+
+def test_head_sees_colleagues_by_rank(web, everyone):
+    web.force_login(everyone["rop.msk"])
+    team = web.get("/").context["blocks"][1][1]["team"]
+    assert [p.username for p in team] == ["manager.msk", "manager2.msk", "lawyer.msk", "office"]

@@ -22,7 +22,10 @@ PROD_ENV = {
 
 
 def run_django(args, env_overrides, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "HTTPS"}}
+    # A production environment: none of the test run's own switches (the browser
+    # tests set DJANGO_ALLOW_ASYNC_UNSAFE for the whole session).
+    dropped = {"DATABASE_URL", "REDIS_URL", "DEBUG", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_SETTINGS_MODULE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     env["CRM_VAR_DIR"] = str(tmp_path)
     return subprocess.run(

@@ -32,11 +32,11 @@ def test_board_query_count_does_not_grow(web, manager_msk, query_count):
     web.force_login(manager_msk)
     make_deal(manager=manager_msk)
     web.get(reverse("deals:board", args=["db"]))
-    with query_count(8):  # session, user, counters, 5 columns
+    with query_count(9):  # session, user, counters, 5 columns, overdue flags
         web.get(reverse("deals:board", args=["db"]))
     for n in range(10):
         make_deal(manager=manager_msk, last_name=f"К{n}", phones=[f"+7916100000{n}"])
-    with query_count(8):
+    with query_count(9):
         web.get(reverse("deals:board", args=["db"]))
 
 
@@ -146,7 +146,7 @@ def test_list_query_count_is_pinned(web, director, manager_msk, query_count):
         make_deal(manager=manager_msk, last_name=f"К{n}", phones=[f"+7916300000{n}"])
     web.force_login(director)
     web.get(reverse("deals:list"))
-    with query_count(5):  # session, user, branches, managers, page
+    with query_count(6):  # session, user, branches, managers, page, overdue flags
         web.get(reverse("deals:list"))
 
 
