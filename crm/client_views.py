@@ -1,13 +1,15 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from crm import client_selectors, client_services
+from crm import access, client_selectors, client_services
 from crm.errors import DomainError
-from crm.forms_util import BootstrapMixin
+from crm.forms_util import BootstrapMixin, add_domain_error
 from crm.http import client_ip
+from crm.models import Client
 from crm.validators import mask
 from deals.pipelines import ServiceLine
 from deals.selectors import deals_visible_to
@@ -70,3 +72,77 @@ def client_comment_view(request, pk: int):
             messages.success(request, "Комментарий добавлен.")
             return redirect("crm:client_detail", pk=pk)
     return _card(request, client, comment_form=form, status=400)
+
+
+class ClientForm(BootstrapMixin, forms.Form):
+    kind = forms.ChoiceField(label="Тип", choices=Client.Kind.choices)
+    last_name = forms.CharField(label="Фамилия", max_length=100, required=False)
+    first_name = forms.CharField(label="Имя", max_length=100, required=False)
+    patronymic = forms.CharField(label="Отчество", max_length=100, required=False)
+    company_name = forms.CharField(label="Название организации", max_length=255, required=False)
+    phones = forms.CharField(
+        label="Телефоны", max_length=300, required=False, help_text="Через запятую; первый — основной"
+    )
+    email = forms.EmailField(label="E-mail", required=False)
+    birth_date = forms.DateField(label="Дата рождения", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    address = forms.CharField(label="Адрес", max_length=500, required=False)
+    region = forms.CharField(label="Регион", max_length=100, required=False)
+    passport = forms.CharField(label="Паспорт (серия и номер)", max_length=100, required=False)
+    snils = forms.CharField(label="СНИЛС", max_length=20, required=False)
+    inn = forms.CharField(label="ИНН", max_length=12, required=False)
+    ogrn = forms.CharField(label="ОГРН", max_length=15, required=False)
+    consent_at = forms.DateTimeField(
+        label="Согласие на обработку ПДн получено",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    consent_channel = forms.CharField(label="Как получено", max_length=50, required=False)
+    consent_document = forms.CharField(label="Документ согласия", max_length=200, required=False)
+
+    def __init__(self, *args, client=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Personal data is never put into the page: the field shows the masked
+        # value as a hint, and left empty keeps what is stored.
+        for name in client_services.PERSONAL_FIELDS:
+            stored = getattr(client, name, "") if client else ""
+            if stored:
+                self.fields[name].widget.attrs["placeholder"] = f"{mask(stored)} — оставьте пустым, чтобы не менять"
+
+
+CARD_INITIAL = (
+    "kind",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "company_name",
+    "email",
+    "birth_date",
+    "address",
+    "region",
+    "consent_at",
+    "consent_channel",
+    "consent_document",
+)
+
+
+@login_required
+def client_edit_view(request, pk: int):
+    client = client_selectors.client_get_for_user(request.user, pk)
+    if not access.can_work_records(request.user):
+        raise PermissionDenied("Карточку клиента меняют менеджер, РОП или директор.")
+    initial = {f: getattr(client, f) for f in CARD_INITIAL}
+    initial["phones"] = ", ".join(p.number for p in client.phones.all())
+    form = ClientForm(request.POST or None, initial=initial, client=client)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        data = {f: d[f] for f in CARD_INITIAL if d[f] is not None or f in ("birth_date", "consent_at")}
+        data.update({f: d[f] for f in client_services.PERSONAL_FIELDS if d[f]})
+        phones = [p.strip() for p in d["phones"].split(",") if p.strip()]
+        try:
+            client_services.client_update(client=client, by=request.user, data=data, phones=phones)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Карточка клиента сохранена.")
+            return redirect("crm:client_detail", pk=pk)
+    return render(request, "crm/client_edit.html", {"client": client, "form": form}, status=400 if form.errors else 200)

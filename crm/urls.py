@@ -14,6 +14,7 @@ app_urls = (
         path("staff/<int:pk>/", views.staff_detail_view, name="staff_detail"),
         path("audit/", views.audit_list_view, name="audit_list"),
         path("clients/<int:pk>/", client_views.client_detail_view, name="client_detail"),
+        path("clients/<int:pk>/edit/", client_views.client_edit_view, name="client_edit"),
         path("clients/<int:pk>/reveal/<str:field>/", client_views.client_reveal_view, name="client_reveal"),
         path("clients/<int:pk>/comment/", client_views.client_comment_view, name="client_comment"),
     ],

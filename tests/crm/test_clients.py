@@ -90,3 +90,64 @@ def test_client_needs_a_contact(manager_msk):
     with pytest.raises(DomainError, match="телефон или e-mail"):
         make_client(manager=manager_msk, phones=())
     assert Client.objects.count() == 0
+
+
+def test_edit_page_never_shows_personal_data_and_keeps_it_when_blank(web, manager_msk):
+    from django.urls import reverse
+
+    client = make_client(manager=manager_msk, passport="4510 123456")
+    web.force_login(manager_msk)
+    url = reverse("crm:client_edit", args=[client.pk])
+    assert "4510 123456" not in web.get(url).content.decode()
+    response = web.post(
+        url,
+        {
+            "kind": "person",
+            "last_name": "Клиентов",
+            "first_name": "Иван",
+            "patronymic": "Петрович",
+            "phones": "+79161234567, 8 926 000-00-00",
+            "region": "Тверь",
+            "inn": "500100732259",
+        },
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert (client.passport, client.inn, client.region) == ("4510 123456", "500100732259", "Тверь")
+    assert list(client.phones.values_list("number_norm", flat=True)) == ["79161234567", "79260000000"]
+
+
+def test_edit_with_bad_snils_shows_error_and_changes_nothing(web, manager_msk):
+    from django.urls import reverse
+
+    client = make_client(manager=manager_msk)
+    web.force_login(manager_msk)
+    response = web.post(
+        reverse("crm:client_edit", args=[client.pk]),
+        {
+            "kind": "person",
+            "last_name": "Другой",
+            "first_name": "Иван",
+            "phones": "+79161234567",
+            "snils": "112-233-445 96",
+        },
+    )
+    assert response.status_code == 400
+    assert "СНИЛС введён с ошибкой" in response.content.decode()
+    client.refresh_from_db()
+    assert (client.last_name, client.snils) == ("Клиентов", "")
+
+
+@pytest.mark.parametrize("who, status", [("manager2.msk", 404), ("callcenter", 404), ("lawyer.msk", 404)])
+def test_edit_refused_to_others(web, everyone, who, status):
+    from django.urls import reverse
+
+    client = make_client(manager=everyone["manager.msk"])
+    web.force_login(everyone[who])
+    response = web.post(
+        reverse("crm:client_edit", args=[client.pk]),
+        {"kind": "person", "last_name": "Х", "first_name": "Y", "phones": "+79160000000"},
+    )
+    assert response.status_code == status
+    client.refresh_from_db()
+    assert client.last_name == "Клиентов"
