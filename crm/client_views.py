@@ -109,20 +109,7 @@ class ClientForm(BootstrapMixin, forms.Form):
                 self.fields[name].widget.attrs["placeholder"] = f"{mask(stored)} — оставьте пустым, чтобы не менять"
 
 
-CARD_INITIAL = (
-    "kind",
-    "last_name",
-    "first_name",
-    "patronymic",
-    "company_name",
-    "email",
-    "birth_date",
-    "address",
-    "region",
-    "consent_at",
-    "consent_channel",
-    "consent_document",
-)
+CARD_INITIAL = client_services.CARD_FIELDS
 
 
 @login_required
