@@ -208,3 +208,14 @@ def test_manager_cannot_reassign(manager_msk, manager2_msk):
     deal = make_deal(manager=manager_msk)
     with pytest.raises(DomainError):
         deal_reassign(deal=deal, manager=manager2_msk, by=manager_msk)
+
+
+def test_admin_lists_deals_but_cannot_change_them(web, admin_user, manager_msk):
+    from django.urls import reverse
+
+    deal = make_deal(manager=manager_msk)
+    web.force_login(admin_user)
+    assert web.get(reverse("admin:deals_deal_changelist")).status_code == 200
+    web.post(reverse("admin:deals_deal_change", args=[deal.pk]), {"stage": "db_archive"})
+    assert Deal.objects.get(pk=deal.pk).stage == "db_in_work"
+    assert web.get(reverse("admin:deals_stageautomation_add")).status_code == 200
