@@ -55,6 +55,13 @@ class ConvertForm(BootstrapMixin, forms.Form):
         label="Услуга", max_length=200, required=False, help_text="Для ДУ: что делаем, например «Взыскание долга»"
     )
     existing_client = forms.BooleanField(label="Это существующий клиент", required=False)
+    kind = forms.ChoiceField(
+        label="Клиент",
+        choices=[("person", "Физическое лицо"), ("company", "Организация")],
+        initial="person",
+        required=False,
+    )
+    company_name = forms.CharField(label="Название организации", max_length=255, required=False)
     last_name = forms.CharField(label="Фамилия", max_length=100, required=False)
     first_name = forms.CharField(label="Имя", max_length=100, required=False)
     patronymic = forms.CharField(label="Отчество", max_length=100, required=False)

@@ -172,6 +172,12 @@ def lead_non_target_view(request, pk: int):
     return _detail(request, lead, non_target_form=form)
 
 
+def _client_data(d: dict) -> dict:
+    if d["kind"] == "company":
+        return {"kind": "company", "company_name": d["company_name"]}
+    return {"last_name": d["last_name"], "first_name": d["first_name"], "patronymic": d["patronymic"]}
+
+
 @login_required
 @require_POST
 def lead_convert_view(request, pk: int):
@@ -190,9 +196,7 @@ def lead_convert_view(request, pk: int):
                 manager=manager,
                 client=client,
                 title=d["title"],
-                client_data=None
-                if client
-                else {"last_name": d["last_name"], "first_name": d["first_name"], "patronymic": d["patronymic"]},
+                client_data=None if client else _client_data(d),
             )
         except DomainError as exc:
             add_domain_error(form, exc)

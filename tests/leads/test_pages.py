@@ -94,3 +94,24 @@ def test_office_lifts_mark(web, call_centre, manager_msk, office_manager):
     web.post(reverse("leads:non_target_lift", args=[contact.pk]))
     contact.refresh_from_db()
     assert contact.lifted_by == office_manager
+
+
+def test_lead_converts_to_a_company(web, call_centre, manager_msk):
+    lead, _ = lead_create(by=call_centre, source="site", phone="+79160001122", assigned_to=manager_msk)
+    web.force_login(manager_msk)
+    web.post(
+        reverse("leads:convert", args=[lead.pk]),
+        {
+            "service_line": "du",
+            "kind": "company",
+            "company_name": "ООО «Ромашка»",
+            "manager": manager_msk.pk,
+            "title": "Взыскание долга",
+        },
+    )
+    lead.refresh_from_db()
+    assert (lead.deal.client.kind, lead.deal.client.display_name, lead.deal.title) == (
+        "company",
+        "ООО «Ромашка»",
+        "Взыскание долга",
+    )
