@@ -210,6 +210,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crm@localhost")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
+# --- Yandex.Disk mirror -----------------------------------------------------------
+YANDEX_DISK_ENABLED = env_bool("YANDEX_DISK_ENABLED", False)
+YANDEX_DISK_TOKEN = env_str("YANDEX_DISK_TOKEN")
+YANDEX_DISK_API_URL = env_str("YANDEX_DISK_API_URL", "https://cloud-api.yandex.net")
+YANDEX_DISK_TIMEOUT = env_int("YANDEX_DISK_TIMEOUT", 30)
+
 # --- Locale -------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский")]
