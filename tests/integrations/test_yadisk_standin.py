@@ -57,14 +57,20 @@ def test_move_sync_and_async(disk):
     client.move("/dst", "/dst2", wait=True)
     assert client.exists("/dst2/inner")
     assert requests.get(f"{disk.base_url}/_standin/tree", timeout=5).json() == {
-        "/": "dir", "/dst2": "dir", "/dst2/inner": "dir"}
+        "/": "dir",
+        "/dst2": "dir",
+        "/dst2/inner": "dir",
+    }
 
 
-@pytest.mark.parametrize("code, error", [
-    (503, yadisk.exceptions.UnavailableError),
-    (429, yadisk.exceptions.TooManyRequestsError),
-    (507, yadisk.exceptions.InsufficientStorageError),
-])
+@pytest.mark.parametrize(
+    "code, error",
+    [
+        (503, yadisk.exceptions.UnavailableError),
+        (429, yadisk.exceptions.TooManyRequestsError),
+        (507, yadisk.exceptions.InsufficientStorageError),
+    ],
+)
 def test_injected_faults(disk, code, error):
     client = build_client()
     faults(disk, next=[code])
