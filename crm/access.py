@@ -92,3 +92,23 @@ def can_manage_branch(user, branch_id) -> bool:
 def can_work_records(user) -> bool:
     """Roles that change case files (move deals, record payments): not call-centre or office."""
     return is_active_staff(user) and user.role in {Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN}
+
+
+def tasks_q(user, *, participants: Q) -> Q:
+    """Which tasks `user` may open: their own (`participants` says how the
+    task rows name them) plus, for a head, every task of the branch and, for
+    the director and admin, every task."""
+    if not is_active_staff(user):
+        return NOTHING
+    if user.role in SEES_EVERYTHING:
+        return Q()
+    if user.role == Role.HEAD_OF_SALES and user.branch_id:
+        return participants | Q(branch_id=user.branch_id)
+    return participants
+
+
+def can_manage_reports_of(user, subordinate) -> bool:
+    """A recurring report is set by the employee's supervisor (or the director)."""
+    if not is_active_staff(user) or not subordinate.is_active:
+        return False
+    return subordinate.supervisor_id == user.pk or user.role in SEES_EVERYTHING

@@ -27,6 +27,7 @@ NAV_ITEMS = [
     NavItem("Лиды", "leads:list", TAKES_LEADS, "leads"),
     NavItem("Нецелевые", "leads:office", frozenset({Role.OFFICE_MANAGER}), "leads"),
     NavItem("Сделки", "deals:list", WORKS_DEALS, "deals"),
+    NavItem("Задачи", "tasks:list", ALL_ROLES, "tasks"),
     NavItem("Платежи", "deals:payments_table", frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR}), "deals"),
     NavItem("Сотрудники", "crm:staff_list", ALL_ROLES, "staff"),
     NavItem("Журнал изменений", "crm:audit_list", access.SEES_EVERYTHING, "audit"),
@@ -45,7 +46,24 @@ def navigation(request):
     """Template context processor: the menu of the current user."""
     user = getattr(request, "user", None)
     items = nav_items_for(user)
+    if not items:
+        return {"nav_items": []}
     section = request.path.strip("/").split("/")[0]
+    from tasks.selectors import task_counters
+
+    # One query for every number the menu shows.
+    counters = task_counters(user)
+    badges = {"tasks:list": (counters.get("open_tasks"), counters.get("overdue_tasks"))}
     return {
-        "nav_items": [{"title": i.title, "url": reverse(i.url_name), "active": i.section == section} for i in items]
+        "nav_items": [
+            {
+                "title": i.title,
+                "url": reverse(i.url_name),
+                "active": i.section == section,
+                "count": badges.get(i.url_name, (None, None))[0],
+                "overdue": badges.get(i.url_name, (None, None))[1],
+            }
+            for i in items
+        ],
+        "unread_notifications": counters.get("unread", 0),
     }

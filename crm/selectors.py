@@ -5,7 +5,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from crm import access
-from crm.models import AuditEntry, Branch, User
+from crm.models import AuditEntry, Branch, Notification, User
 from crm.roles import Role
 
 
@@ -84,3 +84,7 @@ def audit_entries_for(user: User) -> QuerySet[AuditEntry]:
     if not access.can_read_audit_log(user):
         raise PermissionDenied("Журнал изменений доступен директору и администратору.")
     return AuditEntry.objects.select_related("actor")
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user_id=user.pk).order_by("-id")

@@ -158,6 +158,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.purge_login_failures_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    "task-reports": {"task": "tasks.tasks.reports_create_due_task", "schedule": crontab(minute="*/15")},
+    "task-feedback-24h": {"task": "tasks.tasks.feedback_watch_task", "schedule": crontab(minute="*/10")},
+    "task-deadlines": {"task": "tasks.tasks.deadlines_watch_task", "schedule": crontab(minute=5, hour="8-20")},
 }
 
 # --- Auth, sessions, security -------------------------------------------------
@@ -266,6 +269,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "tasks.models.Task.Status",
+        "LeadStatusEnum": "leads.models.Lead.Status",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.urls import reverse_lazy
 from crm import home, selectors, services
 from crm.forms import AuditFilterForm, LoginForm, StaffFilterForm
 from crm.http import client_ip
+from crm.notifications import notifications_mark_read
 from crm.roles import Role
 
 AUDIT_PAGE_SIZE = 50
@@ -102,3 +103,13 @@ def audit_list_view(request):
         "crm/audit_list.html",
         {"form": form, "entries": rows, "next_query": query.urlencode() if has_more else ""},
     )
+
+
+@login_required
+def notifications_view(request):
+    """The latest notifications; POST marks them all read."""
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("crm:notifications")
+    rows = list(selectors.notifications_for(request.user)[:100])
+    return render(request, "crm/notifications.html", {"rows": rows})

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -203,7 +203,10 @@ class StageAutomation(models.Model):
     title = models.CharField("задача", max_length=200)
     body = models.TextField("описание", blank=True)
     assignee = models.CharField("кому", max_length=10, choices=Assignee.choices, default=Assignee.MANAGER)
-    deadline_working_days = models.PositiveSmallIntegerField("срок, рабочих дней", default=1)
+    # The task rulebook caps a deadline at 3 working days.
+    deadline_working_days = models.PositiveSmallIntegerField(
+        "срок, рабочих дней", default=1, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
     is_active = models.BooleanField("включено", default=True)
 
     class Meta:

@@ -116,7 +116,7 @@ def _run_stage_automation(deal: Deal, stage: str) -> list:
                 responsible=_assignee_for(rule.assignee, deal),
                 title=rule.title,
                 body=rule.body,
-                deadline=add_working_days(today, max(1, rule.deadline_working_days)),
+                deadline=add_working_days(today, min(3, max(1, rule.deadline_working_days))),
                 client=deal.client,
                 deal=deal,
             )

@@ -3,6 +3,7 @@ from django.urls import path
 from crm.api import clients, views
 from deals import api as deals_api
 from leads import api as leads_api
+from tasks import api as tasks_api
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
@@ -17,4 +18,10 @@ urlpatterns = [
     path("deals/<int:pk>/", deals_api.DealDetailApi.as_view(), name="api-deal-detail"),
     path("deals/<int:pk>/move/", deals_api.DealMoveApi.as_view(), name="api-deal-move"),
     path("payments/", deals_api.PaymentListCreateApi.as_view(), name="api-payments"),
+    path("tasks/", tasks_api.TaskListApi.as_view(), name="api-tasks"),
+    path("tasks/<int:pk>/", tasks_api.TaskDetailApi.as_view(), name="api-task-detail"),
+    path("tasks/<int:pk>/comment/", tasks_api.TaskCommentApi.as_view(), name="api-task-comment"),
+    path("tasks/<int:pk>/delegate/", tasks_api.TaskDelegateApi.as_view(), name="api-task-delegate"),
+    path("tasks/<int:pk>/decide/", tasks_api.TaskDecideApi.as_view(), name="api-task-decide"),
+    path("tasks/<int:pk>/complete/", tasks_api.TaskCompleteApi.as_view(), name="api-task-complete"),
 ]

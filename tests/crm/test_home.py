@@ -27,7 +27,7 @@ def test_each_role_has_its_own_home(web, everyone, who):
     assert positions == sorted(positions)
 
 
-@pytest.mark.parametrize("who, queries", [("director", 7), ("rop.msk", 6), ("manager.msk", 5), ("callcenter", 4)])
+@pytest.mark.parametrize("who, queries", [("director", 8), ("rop.msk", 7), ("manager.msk", 6), ("callcenter", 5)])
 def test_home_query_count_is_pinned(web, everyone, who, queries, query_count):
     web.force_login(everyone[who])
     web.get("/")
@@ -73,12 +73,12 @@ def test_director_sees_login_lockouts(web, api, everyone):
 @pytest.mark.parametrize(
     "who, menu",
     [
-        ("director", ["Главная", "Лиды", "Сделки", "Платежи", "Сотрудники", "Журнал изменений", "API"]),
-        ("admin", ["Главная", "Лиды", "Сделки", "Сотрудники", "Журнал изменений", "API", "Администрирование"]),
-        ("manager.msk", ["Главная", "Лиды", "Сделки", "Платежи", "Сотрудники"]),
-        ("lawyer.msk", ["Главная", "Сделки", "Сотрудники"]),
-        ("callcenter", ["Главная", "Новое обращение", "Лиды", "Сотрудники"]),
-        ("office", ["Главная", "Нецелевые", "Сотрудники"]),
+        ("director", ["Главная", "Лиды", "Сделки", "Задачи", "Платежи", "Сотрудники", "Журнал изменений", "API"]),
+        ("admin", ["Главная", "Лиды", "Сделки", "Задачи", "Сотрудники", "Журнал изменений", "API", "Администрирование"]),
+        ("manager.msk", ["Главная", "Лиды", "Сделки", "Задачи", "Платежи", "Сотрудники"]),
+        ("lawyer.msk", ["Главная", "Сделки", "Задачи", "Сотрудники"]),
+        ("callcenter", ["Главная", "Новое обращение", "Лиды", "Задачи", "Сотрудники"]),
+        ("office", ["Главная", "Нецелевые", "Задачи", "Сотрудники"]),
     ],
 )
 def test_menu_depends_on_role(web, everyone, who, menu):

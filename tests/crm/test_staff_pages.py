@@ -41,5 +41,5 @@ def test_card_shows_subordinates(web, everyone):
 def test_list_query_count_is_pinned(web, everyone, query_count):
     web.force_login(everyone["director"])
     web.get(STAFF)
-    with query_count(5):  # session, user, branches for the filter, count, page
+    with query_count(6):  # session, user, menu counters, branches for the filter, count, page
         web.get(STAFF)

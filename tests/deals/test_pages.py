@@ -32,11 +32,11 @@ def test_board_query_count_does_not_grow(web, manager_msk, query_count):
     web.force_login(manager_msk)
     make_deal(manager=manager_msk)
     web.get(reverse("deals:board", args=["db"]))
-    with query_count(9):  # session, user, counters, 5 columns, overdue flags
+    with query_count(10):  # session, user, menu counters, stage counters, 5 columns, overdue flags
         web.get(reverse("deals:board", args=["db"]))
     for n in range(10):
         make_deal(manager=manager_msk, last_name=f"К{n}", phones=[f"+7916100000{n}"])
-    with query_count(9):
+    with query_count(10):
         web.get(reverse("deals:board", args=["db"]))
 
 
@@ -93,7 +93,7 @@ def test_card_page_and_query_count(web, manager_msk, query_count):
     deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
     web.force_login(manager_msk)
     web.get(reverse("deals:detail", args=[deal.pk]))
-    with query_count(8):  # session, user, deal+client+manager+branch, 4 prefetches, timeline
+    with query_count(9):  # session, user, menu counters, deal+client+manager+branch, 4 prefetches, timeline
         response = web.get(reverse("deals:detail", args=[deal.pk]))
     body = response.content.decode()
     assert "№ ДБ-17/2026 от 02.11.2026" in body
@@ -146,7 +146,7 @@ def test_list_query_count_is_pinned(web, director, manager_msk, query_count):
         make_deal(manager=manager_msk, last_name=f"К{n}", phones=[f"+7916300000{n}"])
     web.force_login(director)
     web.get(reverse("deals:list"))
-    with query_count(6):  # session, user, branches, managers, page, overdue flags
+    with query_count(7):  # session, user, menu counters, branches, managers, page, overdue flags
         web.get(reverse("deals:list"))
 
 

@@ -1,0 +1,231 @@
+"""Reads for tasks: every query starts from what the user may see."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from crm import access
+from crm.models import Notification, User
+from crm.roles import Role
+from tasks.models import ReportSchedule, Task, TaskParticipant
+
+PAGE_SIZE = 50
+
+
+def _participant_q(user: User) -> Q:
+    roles = TaskParticipant.objects.filter(task=OuterRef("pk"), user_id=user.pk)
+    return Q(responsible_id=user.pk) | Q(author_id=user.pk) | Q(Exists(roles))
+
+
+def tasks_visible_to(user: User) -> QuerySet[Task]:
+    return Task.objects.filter(access.tasks_q(user, participants=_participant_q(user)))
+
+
+def task_get_for_user(user: User, pk) -> Task:
+    """One task with everything its card shows; 404 when the user may not see it."""
+    task = (
+        tasks_visible_to(user)
+        .select_related("author", "responsible", "client", "deal", "lead", "branch", "report_schedule")
+        .prefetch_related("participants__user", "checklist", "attachments__uploaded_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if task is None:
+        raise Http404
+    return task
+
+
+def task_card(task: Task) -> dict:
+    """The task's comments, history and route (who held it, in order)."""
+    comments = list(task.comments.select_related("author"))
+    events = list(task.events.select_related("actor"))
+    return {"comments": comments, "events": events}
+
+
+TABS = {
+    "mine": "Мои задачи",
+    "assigned": "Поручил",
+    "co": "Соисполняю",
+    "watching": "Наблюдаю",
+    "branch": "Филиал",
+    "all": "Все",
+}
+
+
+def tabs_for(user: User) -> list[tuple[str, str]]:
+    tabs = ["mine", "assigned", "co", "watching"]
+    if user.role == Role.HEAD_OF_SALES and user.branch_id:
+        tabs.append("branch")
+    if user.role in access.SEES_EVERYTHING:
+        tabs.append("all")
+    return [(t, TABS[t]) for t in tabs]
+
+
+def _tab_q(user: User, tab: str) -> Q:
+    if tab == "mine":
+        return Q(responsible_id=user.pk)
+    if tab == "assigned":
+        return Q(author_id=user.pk)
+    if tab in ("co", "watching"):
+        role = TaskParticipant.Role.CO_EXECUTOR if tab == "co" else TaskParticipant.Role.OBSERVER
+        ids = TaskParticipant.objects.filter(user_id=user.pk, role=role).values("task_id")
+        return Q(pk__in=ids)
+    if tab == "branch" and user.role == Role.HEAD_OF_SALES and user.branch_id:
+        return Q(branch_id=user.branch_id)
+    if tab == "all" and user.role in access.SEES_EVERYTHING:
+        return Q()
+    return access.NOTHING
+
+
+STATUS_FILTERS = {
+    "open": ("Открытые", Q(status__in=Task.OPEN)),
+    "overdue": ("Просроченные", Q(status__in=Task.OPEN)),  # narrowed by date in tasks_list
+    "closed": ("Закрытые", Q(status__in=Task.CLOSED)),
+    "all": ("Все", Q()),
+}
+
+
+def tasks_list(
+    user: User,
+    *,
+    tab: str = "mine",
+    status: str = "open",
+    form: str = "",
+    q: str = "",
+    cursor: str | None = None,
+) -> tuple[list[Task], str | None]:
+    """One page of a tab, overdue first (the earliest deadline first), keyset-paged on (deadline, id)."""
+    qs = tasks_visible_to(user).filter(_tab_q(user, tab), STATUS_FILTERS.get(status, STATUS_FILTERS["open"])[1])
+    if status == "overdue":
+        qs = qs.filter(deadline__lt=timezone.localdate())
+    if form in Task.Form.values:
+        qs = qs.filter(form=form)
+    if q:
+        qs = qs.filter(title__icontains=q.strip()[:100])
+    if cursor:
+        try:
+            day, pk = cursor.split("_")
+            qs = qs.filter(
+                Q(deadline__gt=date.fromisoformat(day)) | Q(deadline=date.fromisoformat(day), pk__gt=int(pk))
+            )
+        except ValueError:
+            pass
+    rows = list(qs.select_related("author", "responsible", "client").order_by("deadline", "pk")[: PAGE_SIZE + 1])
+    next_cursor = None
+    if len(rows) > PAGE_SIZE:
+        rows = rows[:PAGE_SIZE]
+        next_cursor = f"{rows[-1].deadline.isoformat()}_{rows[-1].pk}"
+    return rows, next_cursor
+
+
+def task_counters(user: User) -> dict:
+    """The navigation's numbers, in one query: my open tasks, overdue among them, unread notifications."""
+    if not access.is_active_staff(user):
+        return {}
+    today = timezone.localdate()
+    mine = Task.objects.filter(responsible_id=OuterRef("pk"), status__in=Task.OPEN)
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            open_tasks=_count(mine),
+            overdue_tasks=_count(mine.filter(deadline__lt=today)),
+            unread=_count(Notification.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True)),
+        )
+        .values("open_tasks", "overdue_tasks", "unread")
+        .first()
+    )
+    return row or {}
+
+
+def _count(qs):
+    """COUNT(*) of `qs` as a scalar subquery (Func, not Count, so no GROUP BY is added)."""
+    counted = qs.order_by().annotate(c=Func(F("pk"), function="COUNT")).values("c")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def tab_counts(user: User) -> dict[str, int]:
+    """Open tasks per tab, one query."""
+    today = timezone.localdate()
+    base = tasks_visible_to(user).filter(status__in=Task.OPEN)
+    aggregates = {tab: Count("pk", filter=_tab_q(user, tab)) for tab, _ in tabs_for(user)}
+    aggregates["overdue_mine"] = Count("pk", filter=Q(responsible_id=user.pk, deadline__lt=today))
+    return base.aggregate(**aggregates)
+
+
+@dataclass
+class EfficiencyRow:
+    employee: User
+    total: int
+    done_on_time: int
+    done_late: int
+    overdue_open: int
+    feedback_late: int
+
+    @property
+    def percent(self) -> int | None:
+        counted = self.done_on_time + self.done_late + self.overdue_open
+        return round(100 * self.done_on_time / counted) if counted else None
+
+
+def efficiency_people(user: User) -> QuerySet[User]:
+    """Whose efficiency `user` may read: their own; a head — the branch; the director — everyone."""
+    qs = User.objects.filter(is_active=True)
+    if user.role in access.SEES_EVERYTHING:
+        return qs
+    if user.role == Role.HEAD_OF_SALES and user.branch_id:
+        return qs.filter(Q(branch_id=user.branch_id) | Q(pk=user.pk))
+    return qs.filter(pk=user.pk)
+
+
+def efficiency(user: User, *, date_from: date, date_to: date, employee_id: int | None = None) -> list[EfficiencyRow]:
+    """Per employee, tasks whose deadline falls in the period: done on time, done late, overdue and open,
+    and how many got their first reply after 24 hours. One grouped query."""
+    people = efficiency_people(user)
+    if employee_id:
+        people = people.filter(pk=employee_id)
+    today = timezone.localdate()
+    tasks = Task.objects.filter(responsible__in=people, deadline__range=(date_from, date_to)).exclude(
+        status=Task.Status.REJECTED
+    )
+    done = Q(status=Task.Status.DONE)
+    grouped = tasks.values("responsible_id").annotate(
+        total=Count("pk"),
+        done_on_time=Count("pk", filter=done & Q(completed_at__date__lte=F("deadline"))),
+        done_late=Count("pk", filter=done & Q(completed_at__date__gt=F("deadline"))),
+        overdue_open=Count("pk", filter=Q(status__in=Task.OPEN, deadline__lt=today)),
+        feedback_late=Count("pk", filter=Q(feedback_late=True)),
+    )
+    figures = {row.pop("responsible_id"): row for row in grouped}
+    employees = people.filter(pk__in=figures.keys()) if not employee_id else people
+    zero = {"total": 0, "done_on_time": 0, "done_late": 0, "overdue_open": 0, "feedback_late": 0}
+    return [
+        EfficiencyRow(employee=e, **figures.get(e.pk, zero))
+        for e in employees.select_related("branch").order_by("full_name")[:500]
+    ]
+
+
+def report_schedules_for(user: User) -> QuerySet[ReportSchedule]:
+    """Reports the user set (as a supervisor) or must hand in."""
+    qs = ReportSchedule.objects.select_related("author", "responsible")
+    if user.role in access.SEES_EVERYTHING:
+        return qs
+    return qs.filter(Q(author_id=user.pk) | Q(responsible_id=user.pk))
+
+
+def report_schedule_get_for_user(user: User, pk) -> ReportSchedule:
+    schedule = report_schedules_for(user).filter(pk=pk).first()
+    if schedule is None:
+        raise Http404
+    return schedule
+
+
+def subordinates_of(user: User) -> QuerySet[User]:
+    """Whom `user` may ask for a report: direct subordinates (the director: anyone)."""
+    qs = User.objects.filter(is_active=True).exclude(pk=user.pk)
+    if user.role in access.SEES_EVERYTHING:
+        return qs.order_by("full_name")
+    return qs.filter(supervisor_id=user.pk).order_by("full_name")
