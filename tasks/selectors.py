@@ -1,9 +1,9 @@
 """Reads for tasks: every query starts from what the user may see."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm import access
 from crm.models import Notification, User
 from crm.roles import Role
-from tasks.models import ReportSchedule, Task, TaskParticipant
+from tasks.models import FEEDBACK_HOURS, ReportSchedule, Task, TaskAttachment, TaskParticipant
 
 PAGE_SIZE = 50
 
@@ -30,7 +30,11 @@ def task_get_for_user(user: User, pk) -> Task:
     task = (
         tasks_visible_to(user)
         .select_related("author", "responsible", "client", "deal", "lead", "branch", "report_schedule")
-        .prefetch_related("participants__user", "checklist", "attachments__uploaded_by")
+        .prefetch_related(
+            Prefetch("participants", queryset=TaskParticipant.objects.select_related("user")),
+            "checklist",
+            Prefetch("attachments", queryset=TaskAttachment.objects.select_related("uploaded_by")),
+        )
         .filter(pk=pk)
         .first()
     )
@@ -188,6 +192,7 @@ def efficiency(user: User, *, date_from: date, date_to: date, employee_id: int |
     if employee_id:
         people = people.filter(pk=employee_id)
     today = timezone.localdate()
+    silent_since = timezone.now() - timedelta(hours=FEEDBACK_HOURS)
     tasks = Task.objects.filter(responsible__in=people, deadline__range=(date_from, date_to)).exclude(
         status=Task.Status.REJECTED
     )
@@ -197,7 +202,12 @@ def efficiency(user: User, *, date_from: date, date_to: date, employee_id: int |
         done_on_time=Count("pk", filter=done & Q(completed_at__date__lte=F("deadline"))),
         done_late=Count("pk", filter=done & Q(completed_at__date__gt=F("deadline"))),
         overdue_open=Count("pk", filter=Q(status__in=Task.OPEN, deadline__lt=today)),
-        feedback_late=Count("pk", filter=Q(feedback_late=True)),
+        # Flagged by beat, or silent past 24 hours and beat has not looked yet.
+        feedback_late=Count(
+            "pk",
+            filter=Q(feedback_late=True)
+            | Q(status__in=Task.OPEN, first_reply_at__isnull=True, assigned_at__lt=silent_since),
+        ),
     )
     figures = {row.pop("responsible_id"): row for row in grouped}
     employees = people.filter(pk__in=figures.keys()) if not employee_id else people

@@ -275,6 +275,10 @@ def task_action_view(request, pk: int, action: str):
         if form is None:
             messages.error(request, exc.message)
             return redirect("tasks:detail", pk=pk)
+        if exc.code in ("forbidden", "state", "closed"):
+            # Not a matter of one field: say it at the top of the card.
+            messages.error(request, exc.message)
+            return _card(request, task, status=400)
         add_domain_error(form, exc)
         return _card(request, task, status=400, **{FORM_SLOT[action]: form, "panel": action})
     messages.success(request, success)

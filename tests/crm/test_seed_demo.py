@@ -60,3 +60,31 @@ def test_demo_org_chart(db):
     assert users["rop.spb"].supervisor.username == "director"
     assert users["manager.spb"].branch.name == "Санкт-Петербург"
     assert users["admin"].is_staff and not users["director"].is_staff
+
+
+def test_demo_has_tasks_of_every_form_in_every_state(db):
+    from deals.models import StageAutomation
+    from tasks.models import Task
+
+    call_command("seed_demo")
+    forms_states = set(Task.objects.values_list("form", "status"))
+    assert {s for f, s in forms_states if f == "pr"} == {"new", "awaiting", "done", "rejected"}
+    assert {s for f, s in forms_states if f == "rz"} == {
+        "new",
+        "in_progress",
+        "awaiting",
+        "done",
+        "deferred",
+        "rejected",
+    }
+    assert {s for f, s in forms_states if f == "report"} == {"new", "done"}
+    assert ("task", "new") in forms_states
+    # Entering «Подготовка к АС» made the configured tasks for the demo deals that passed it.
+    prep = Deal.objects.filter(stage__in=["db_prep_court", "db_in_court", "db_archive", "db_terminated"])
+    assert Task.objects.filter(deal__in=prep, title="Выставить счёт", author=None).count() == prep.count()
+    assert StageAutomation.objects.count() == 4
+    assert Task.objects.filter(feedback_flagged_at__isnull=False).exists()
+    assert Task.objects.filter(participants__role="observer").exists()
+    counts = Task.objects.count()
+    call_command("seed_demo")
+    assert Task.objects.count() == counts

@@ -8,8 +8,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from deals.demo import seed_pipeline
+        from tasks.demo import seed_stage_automation, seed_tasks
 
-        created = demo.seed_org_chart() + seed_pipeline()
+        created = demo.seed_org_chart() + seed_stage_automation() + seed_pipeline() + seed_tasks()
         if created:
             self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
         else:
