@@ -78,6 +78,18 @@ def overdue_payments_block(user: User) -> dict:
     return {"rows": rows, "total": total}
 
 
+def my_tasks_block(user: User) -> dict:
+    from tasks.selectors import tasks_needing_attention
+
+    return {"rows": tasks_needing_attention(user, scope="mine"), "scope": "mine"}
+
+
+def team_overdue_tasks_block(user: User) -> dict:
+    from tasks.selectors import tasks_needing_attention
+
+    return {"rows": tasks_needing_attention(user, scope="team"), "scope": "team"}
+
+
 OVERDUE_PAYMENTS = Block("crm/home/_overdue_payments.html", overdue_payments_block)
 PROFILE = Block("crm/home/_profile.html", profile_block)
 TEAM = Block("crm/home/_team.html", team_block)
@@ -86,15 +98,17 @@ GAPS = Block("crm/home/_org_gaps.html", org_chart_gaps_block)
 LOGIN_ALERTS = Block("crm/home/_login_alerts.html", login_alerts_block)
 RECENT_AUDIT = Block("crm/home/_recent_audit.html", recent_audit_block)
 MANAGERS_ON_DUTY = Block("crm/home/_managers_on_duty.html", managers_on_duty_block)
+MY_TASKS = Block("crm/home/_tasks.html", my_tasks_block)
+TEAM_OVERDUE_TASKS = Block("crm/home/_tasks.html", team_overdue_tasks_block)
 
 HOME_BLOCKS: dict[str, list[Block]] = {
-    Role.MANAGER: [OVERDUE_PAYMENTS, PROFILE, TEAM],
-    Role.HEAD_OF_SALES: [OVERDUE_PAYMENTS, TEAM, GAPS, PROFILE],
-    Role.DIRECTOR: [BRANCHES, OVERDUE_PAYMENTS, GAPS, LOGIN_ALERTS, RECENT_AUDIT],
+    Role.MANAGER: [MY_TASKS, OVERDUE_PAYMENTS, PROFILE, TEAM],
+    Role.HEAD_OF_SALES: [MY_TASKS, TEAM_OVERDUE_TASKS, OVERDUE_PAYMENTS, TEAM, GAPS, PROFILE],
+    Role.DIRECTOR: [BRANCHES, MY_TASKS, TEAM_OVERDUE_TASKS, OVERDUE_PAYMENTS, GAPS, LOGIN_ALERTS, RECENT_AUDIT],
     Role.ADMIN: [LOGIN_ALERTS, GAPS, BRANCHES, RECENT_AUDIT],
-    Role.CALL_CENTRE: [MANAGERS_ON_DUTY, PROFILE],
-    Role.LAWYER: [PROFILE, TEAM],
-    Role.OFFICE_MANAGER: [MANAGERS_ON_DUTY, PROFILE],
+    Role.CALL_CENTRE: [MY_TASKS, MANAGERS_ON_DUTY, PROFILE],
+    Role.LAWYER: [MY_TASKS, PROFILE, TEAM],
+    Role.OFFICE_MANAGER: [MY_TASKS, MANAGERS_ON_DUTY, PROFILE],
 }
 
 HOME_TITLES = {

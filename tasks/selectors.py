@@ -239,3 +239,14 @@ def subordinates_of(user: User) -> QuerySet[User]:
     if user.role in access.SEES_EVERYTHING:
         return qs.order_by("full_name")
     return qs.filter(supervisor_id=user.pk).order_by("full_name")
+
+
+def tasks_needing_attention(user: User, *, scope: str = "mine", limit: int = 8) -> list[Task]:
+    """For the home page: open tasks due today or overdue (mine), or overdue in what the user oversees."""
+    today = timezone.localdate()
+    qs = tasks_visible_to(user).filter(status__in=Task.OPEN)
+    if scope == "mine":
+        qs = qs.filter(responsible_id=user.pk, deadline__lte=today)
+    else:
+        qs = qs.filter(deadline__lt=today).exclude(responsible_id=user.pk)
+    return list(qs.select_related("responsible").order_by("deadline", "pk")[:limit])

@@ -6,14 +6,32 @@ from crm import services
 HOME_BY_ROLE = {
     "director": (
         "Компания сегодня",
-        ["block-branches", "block-overdue-payments", "block-org-gaps", "block-login-alerts", "block-recent-audit"],
+        [
+            "block-branches",
+            "block-my-tasks",
+            "block-team-overdue-tasks",
+            "block-overdue-payments",
+            "block-org-gaps",
+            "block-login-alerts",
+            "block-recent-audit",
+        ],
     ),
     "admin": ("Администрирование", ["block-login-alerts", "block-org-gaps", "block-branches", "block-recent-audit"]),
-    "rop.msk": ("Отдел продаж филиала", ["block-overdue-payments", "block-team", "block-org-gaps", "block-profile"]),
-    "manager.msk": ("Мой день", ["block-overdue-payments", "block-profile", "block-team"]),
-    "lawyer.msk": ("Юридический отдел", ["block-profile", "block-team"]),
-    "callcenter": ("Колл-центр", ["block-managers", "block-profile"]),
-    "office": ("Офис", ["block-managers", "block-profile"]),
+    "rop.msk": (
+        "Отдел продаж филиала",
+        [
+            "block-my-tasks",
+            "block-team-overdue-tasks",
+            "block-overdue-payments",
+            "block-team",
+            "block-org-gaps",
+            "block-profile",
+        ],
+    ),
+    "manager.msk": ("Мой день", ["block-my-tasks", "block-overdue-payments", "block-profile", "block-team"]),
+    "lawyer.msk": ("Юридический отдел", ["block-my-tasks", "block-profile", "block-team"]),
+    "callcenter": ("Колл-центр", ["block-my-tasks", "block-managers", "block-profile"]),
+    "office": ("Офис", ["block-my-tasks", "block-managers", "block-profile"]),
 }
 
 
@@ -27,7 +45,7 @@ def test_each_role_has_its_own_home(web, everyone, who):
     assert positions == sorted(positions)
 
 
-@pytest.mark.parametrize("who, queries", [("director", 8), ("rop.msk", 7), ("manager.msk", 6), ("callcenter", 5)])
+@pytest.mark.parametrize("who, queries", [("director", 10), ("rop.msk", 9), ("manager.msk", 7), ("callcenter", 6)])
 def test_home_query_count_is_pinned(web, everyone, who, queries, query_count):
     web.force_login(everyone[who])
     web.get("/")
@@ -44,7 +62,7 @@ def test_manager_team_is_own_branch_only(web, everyone):
 
 def test_manager_sees_the_pr_chain(web, everyone):
     web.force_login(everyone["manager.msk"])
-    chain = [u.username for u in web.get("/").context["blocks"][1][1]["chain"]]
+    chain = [u.username for u in web.get("/").context["blocks"][2][1]["chain"]]
     assert chain == ["rop.msk", "director"]
 
 
@@ -66,7 +84,7 @@ def test_director_sees_login_lockouts(web, api, everyone):
     for _ in range(6):
         api.post(reverse("api-token"), {"username": "manager.msk", "password": "wrong"}, format="json")
     web.force_login(everyone["director"])
-    block = web.get("/").context["blocks"][3][1]
+    block = web.get("/").context["blocks"][5][1]
     assert block == {"locked": 1, "failed": 5}
 
 
@@ -107,13 +125,13 @@ def test_manager_home_lists_overdue_instalments(web, manager_msk, manager2_msk):
         items=[(today - timedelta(days=3), Decimal("60000")), (today + timedelta(days=30), Decimal("60000"))],
     )
     web.force_login(manager_msk)
-    block = web.get("/").context["blocks"][0][1]
+    block = web.get("/").context["blocks"][1][1]
     assert ([i.deal_id for i in block["rows"]], block["total"]) == ([deal.pk], 1)
     web.force_login(manager2_msk)
-    assert web.get("/").context["blocks"][0][1] == {"rows": [], "total": 0}
+    assert web.get("/").context["blocks"][1][1] == {"rows": [], "total": 0}
 
 
 def test_head_sees_colleagues_by_rank(web, everyone):
     web.force_login(everyone["rop.msk"])
-    team = web.get("/").context["blocks"][1][1]["team"]
+    team = web.get("/").context["blocks"][3][1]["team"]
     assert [p.username for p in team] == ["manager.msk", "manager2.msk", "lawyer.msk", "office"]

@@ -292,3 +292,18 @@ def test_reports_page_sets_a_schedule(web, head_msk, manager_msk, manager_spb):
     )  # fmt: skip
     schedule = head_msk.__class__.objects.get(pk=manager_msk.pk).reports.get()
     assert (schedule.title, schedule.questions) == ("Неделя", ["Итог", "План"])
+
+
+def test_home_shows_my_due_tasks_and_the_heads_overdue_ones(web, manager_msk, head_msk):
+    with at(2026, 11, 16, 9, 0):
+        services.task_create(author=head_msk, responsible=manager_msk, title="Просроченная")
+    with at(2026, 11, 24, 9, 0):
+        services.task_create(author=head_msk, responsible=manager_msk, title="На потом")
+    with at(2026, 11, 24, 12, 0):
+        web.force_login(manager_msk)
+        mine = dict(web.get("/").context["blocks"])["crm/home/_tasks.html"]
+        web.force_login(head_msk)
+        blocks = web.get("/").context["blocks"]
+    assert [t.title for t in mine["rows"]] == ["Просроченная"]
+    team = [b for template, b in blocks if template == "crm/home/_tasks.html" and b["scope"] == "team"][0]
+    assert [t.title for t in team["rows"]] == ["Просроченная"]
