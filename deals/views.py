@@ -1,5 +1,3 @@
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -59,7 +57,6 @@ def board_view(request, line: str):
             "branches": branches,
             "managers": managers,
             "scope": scope,
-            "targets": json.dumps({s: allowed_targets(s) for s in COLUMNS[line]}),
             "scope_query": request.GET.urlencode(),
         },
     )
@@ -153,7 +150,15 @@ def deal_move_view(request, pk: int):
         return render(
             request,
             "deals/_move_form.html",
-            {"deal": deal, "form": form, "stage": stage, "stage_label": dict(Stage.choices).get(stage, "")},
+            {
+                "deal": deal,
+                "form": form,
+                "stage": stage,
+                "stage_label": dict(Stage.choices).get(stage, ""),
+                # The card's buttons load this form into a modal: it must post back
+                # through htmx so that missing fields come back into the modal.
+                "from_card": request.GET.get("from") == "card",
+            },
         )
     form = StageFieldsForm(request.POST)
     stage = request.POST.get("stage", "")

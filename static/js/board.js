@@ -1,11 +1,12 @@
-// Drag and drop on the pipeline board. The server decides every move:
+// Drag and drop on the pipeline board. The server decides every move (a card
+// may be dropped on any column, so a refused move is explained, not just
+// silently undone, and a drag across columns lands where it is released):
 // 200 = moved (the card comes back re-rendered), 422 = the stage needs
 // fields (the form comes back for the modal), 409 = not allowed (the card
 // goes back where it was, with the reason shown).
 (function () {
   const board = document.getElementById("board");
   if (!board || !window.Sortable) return;
-  const targets = JSON.parse(board.dataset.targets || "{}");
   const modalEl = document.getElementById("move-modal");
   const modalBody = document.getElementById("move-modal-body");
   const modal = window.bootstrap ? new bootstrap.Modal(modalEl) : null;
@@ -80,7 +81,6 @@
       draggable: ".board-card",
       sort: false,
       animation: 120,
-      onMove: (evt) => (targets[evt.from.dataset.stage] || []).includes(evt.to.dataset.stage) || evt.from === evt.to,
       onEnd: (evt) => {
         if (evt.from === evt.to) return;
         alertBox.classList.add("d-none");
