@@ -19,15 +19,20 @@ class NavItem:
 
 
 WORKS_DEALS = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN, Role.LAWYER})
+PLANS_ACTIVITIES = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.LAWYER})
+BOOKS_MEETINGS = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.CALL_CENTRE, Role.OFFICE_MANAGER})
 TAKES_LEADS = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN, Role.CALL_CENTRE})
 
 NAV_ITEMS = [
     NavItem("Главная", "crm:home", ALL_ROLES, ""),
+    NavItem("Мои дела", "crm:my_day", PLANS_ACTIVITIES, "my-day"),
     NavItem("Новое обращение", "leads:new", frozenset({Role.CALL_CENTRE}), "leads/new"),
     NavItem("Лиды", "leads:list", TAKES_LEADS, "leads"),
     NavItem("Нецелевые", "leads:office", frozenset({Role.OFFICE_MANAGER}), "leads"),
     NavItem("Сделки", "deals:list", WORKS_DEALS, "deals"),
     NavItem("Задачи", "tasks:list", ALL_ROLES, "tasks"),
+    NavItem("Календарь", "crm:calendar", ALL_ROLES, "calendar"),
+    NavItem("Запись", "crm:booking", BOOKS_MEETINGS, "booking"),
     NavItem("Платежи", "deals:payments_table", frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR}), "deals"),
     NavItem("Сотрудники", "crm:staff_list", ALL_ROLES, "staff"),
     NavItem("Журнал изменений", "crm:audit_list", access.SEES_EVERYTHING, "audit"),

@@ -158,6 +158,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.purge_login_failures_task",
         "schedule": crontab(minute=17, hour=3),
     },
+    "clients-abandoned": {"task": "crm.tasks.clients_mark_abandoned_task", "schedule": crontab(minute=30, hour=6)},
+    "pool-hand-out": {"task": "crm.tasks.pool_hand_out_task", "schedule": crontab(minute=0, hour=7)},
     "task-reports": {"task": "tasks.tasks.reports_create_due_task", "schedule": crontab(minute="*/15")},
     "task-feedback-24h": {"task": "tasks.tasks.feedback_watch_task", "schedule": crontab(minute="*/10")},
     "task-deadlines": {"task": "tasks.tasks.deadlines_watch_task", "schedule": crontab(minute=5, hour="8-20")},

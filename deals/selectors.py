@@ -17,7 +17,7 @@ from crm.models import ClientPhone, User
 from crm.phones import normalize_phone
 from crm.roles import Role
 from deals.models import Deal, DealStageCount, Instalment, Payment
-from deals.pipelines import COLUMNS, CONTRACTED, ServiceLine, Stage
+from deals.pipelines import CLOSED, COLUMNS, CONTRACTED, ServiceLine, Stage
 
 BOARD_PAGE = 20
 LIST_PAGE = 50
@@ -329,3 +329,8 @@ def overdue_instalments(user: User, *, limit: int = 10) -> tuple[list[Instalment
     rows = list(qs.select_related("deal__client", "deal__manager").order_by("due_date", "id")[:limit])
     total = len(rows) if len(rows) < limit else qs.count()
     return rows, total
+
+
+def active_deal_of(client) -> Deal | None:
+    """The client's open deal (the newest), which «дела» belong to when there is one."""
+    return Deal.objects.filter(client=client).exclude(stage__in=CLOSED).order_by("-id").first()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.api import clients, views
+from crm.api import activities, clients, views
 from deals import api as deals_api
 from leads import api as leads_api
 from tasks import api as tasks_api
@@ -18,6 +18,10 @@ urlpatterns = [
     path("deals/<int:pk>/", deals_api.DealDetailApi.as_view(), name="api-deal-detail"),
     path("deals/<int:pk>/move/", deals_api.DealMoveApi.as_view(), name="api-deal-move"),
     path("payments/", deals_api.PaymentListCreateApi.as_view(), name="api-payments"),
+    path("activities/", activities.ActivityListCreateApi.as_view(), name="api-activities"),
+    path("meetings/", activities.MeetingCreateApi.as_view(), name="api-meetings"),
+    path("meetings/free-slots/", activities.FreeSlotsApi.as_view(), name="api-free-slots"),
+    path("meetings/<int:pk>/cancel/", activities.MeetingCancelApi.as_view(), name="api-meeting-cancel"),
     path("tasks/", tasks_api.TaskListApi.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", tasks_api.TaskDetailApi.as_view(), name="api-task-detail"),
     path("tasks/<int:pk>/comment/", tasks_api.TaskCommentApi.as_view(), name="api-task-comment"),
