@@ -135,7 +135,7 @@ def activity_plan(
 @transaction.atomic
 def activity_complete(*, activity: Activity, by: User, result: str, next_plan: dict | None = None) -> Activity:
     """Done in one step with a result; the next activity may be planned in the same step."""
-    activity = Activity.objects.select_for_update().select_related("client", "deal").get(pk=activity.pk)
+    activity = Activity.objects.select_for_update(of=("self",)).select_related("client", "deal").get(pk=activity.pk)
     if activity.status != Activity.Status.PLANNED:
         raise DomainError(f"Дело уже {activity.get_status_display().lower()}.", code="state")
     if by.pk != activity.responsible_id and not access.can_manage_branch(by, activity.branch_id):
@@ -295,7 +295,7 @@ def meeting_book(
 
 @transaction.atomic
 def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, ends_at: datetime) -> Activity:
-    activity = Activity.objects.select_for_update().select_related("responsible").get(pk=activity.pk)
+    activity = Activity.objects.select_for_update(of=("self",)).select_related("responsible").get(pk=activity.pk)
     if activity.kind not in Activity.CALENDAR_KINDS or activity.status != Activity.Status.PLANNED:
         raise DomainError("Перенести можно только запланированную встречу.", code="state")
     if not can_book_for(by, activity.responsible):
@@ -318,7 +318,7 @@ def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, end
 
 @transaction.atomic
 def meeting_cancel(*, activity: Activity, by: User, reason: str = "") -> Activity:
-    activity = Activity.objects.select_for_update().select_related("responsible").get(pk=activity.pk)
+    activity = Activity.objects.select_for_update(of=("self",)).select_related("responsible").get(pk=activity.pk)
     if activity.status != Activity.Status.PLANNED:
         raise DomainError("Дело уже закрыто.", code="state")
     if not can_book_for(by, activity.responsible) and by.pk != activity.responsible_id:

@@ -117,7 +117,7 @@ def _require_responsible(task: Task, by: User, what: str) -> None:
 
 def _lock(task: Task) -> Task:
     """Re-read the task under a row lock: two clicks never both pass the checks."""
-    return Task.objects.select_for_update().select_related("responsible", "author").get(pk=task.pk)
+    return Task.objects.select_for_update(of=("self",)).select_related("responsible", "author").get(pk=task.pk)
 
 
 # --- creating ---------------------------------------------------------------------
@@ -731,7 +731,11 @@ def reports_create_due(*, today: date | None = None) -> list[Task]:
 
 @transaction.atomic
 def _report_create_for(schedule_id: int, today: date) -> list[Task]:
-    schedule = ReportSchedule.objects.select_for_update().select_related("author", "responsible").get(pk=schedule_id)
+    schedule = (
+        ReportSchedule.objects.select_for_update(of=("self",))
+        .select_related("author", "responsible")
+        .get(pk=schedule_id)
+    )
     created = []
     while schedule.is_active and schedule.next_run <= today:
         period = schedule.next_run
