@@ -88,3 +88,19 @@ def test_demo_has_tasks_of_every_form_in_every_state(db):
     counts = Task.objects.count()
     call_command("seed_demo")
     assert Task.objects.count() == counts
+
+
+def test_demo_shows_each_state_of_activities_and_clients(db):
+    from crm.activity_selectors import my_day, rule_summary
+    from crm.models import Activity, Client
+
+    call_command("seed_demo")
+    ivanov = User.objects.get(username="manager.msk")
+    day = my_day(ivanov)
+    assert day.inbound and day.overdue and day.today and day.coming
+    assert set(Client.objects.values_list("status", flat=True)) == {"active", "abandoned", "pool", "lost"}
+    assert set(Activity.objects.values_list("kind", flat=True)) >= {"call", "meeting", "remote", "busy", "email"}
+    assert rule_summary(ivanov)["deals_count"] > 0  # some deals break the rule, as in real life
+    count = Activity.objects.count()
+    call_command("seed_demo")
+    assert Activity.objects.count() == count

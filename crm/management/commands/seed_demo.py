@@ -7,10 +7,11 @@ class Command(BaseCommand):
     help = "Загрузить демо-данные (повторный запуск ничего не дублирует)."
 
     def handle(self, *args, **options):
+        from crm.activity_demo import seed_activities
         from deals.demo import seed_pipeline
         from tasks.demo import seed_stage_automation, seed_tasks
 
-        created = demo.seed_org_chart() + seed_stage_automation() + seed_pipeline() + seed_tasks()
+        created = demo.seed_org_chart() + seed_stage_automation() + seed_pipeline() + seed_tasks() + seed_activities()
         if created:
             self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
         else:
