@@ -7,7 +7,9 @@ from crm.forms_util import BootstrapMixin
 from tasks.models import ReportSchedule, Task
 from tasks.services import Decision, default_deadline
 
-DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+# <input type="date"> only takes ISO dates: in the Russian locale Django would write 27.11.2026
+# and the browser would show an empty field (the default deadline lost).
+DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 CO_EXECUTOR_ROWS = 3
 STAFF_ERRORS = {"invalid_choice": "Выберите действующего сотрудника из списка."}
 
