@@ -9,7 +9,7 @@ from crm.forms_util import BootstrapMixin
 from crm.models import Activity
 
 DATETIME = {"widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
-DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 PLAN_KINDS = [(k, label) for k, label in Activity.Kind.choices if k != Activity.Kind.BUSY]
 BOOK_KINDS = [(Activity.Kind.MEETING, "Встреча в офисе"), (Activity.Kind.REMOTE, "Дистанционная консультация")]
 DURATIONS = [(30, "30 минут"), (60, "1 час"), (90, "1,5 часа"), (120, "2 часа")]

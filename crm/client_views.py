@@ -84,7 +84,9 @@ class ClientForm(BootstrapMixin, forms.Form):
         label="Телефоны", max_length=300, required=False, help_text="Через запятую; первый — основной"
     )
     email = forms.EmailField(label="E-mail", required=False)
-    birth_date = forms.DateField(label="Дата рождения", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(
+        label="Дата рождения", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     address = forms.CharField(label="Адрес", max_length=500, required=False)
     region = forms.CharField(label="Регион", max_length=100, required=False)
     passport = forms.CharField(label="Паспорт (серия и номер)", max_length=100, required=False)
@@ -94,7 +96,7 @@ class ClientForm(BootstrapMixin, forms.Form):
     consent_at = forms.DateTimeField(
         label="Согласие на обработку ПДн получено",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     consent_channel = forms.CharField(label="Как получено", max_length=50, required=False)
     consent_document = forms.CharField(label="Документ согласия", max_length=200, required=False)

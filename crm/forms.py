@@ -46,8 +46,12 @@ class StaffFilterForm(forms.Form):
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label="Действие", required=False)
     target_type = forms.CharField(label="Объект", required=False, max_length=64)
-    date_from = forms.DateField(label="С", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="По", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="С", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label="По", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):

@@ -35,7 +35,7 @@ NAV_ITEMS = [
     NavItem("Запись", "crm:booking", BOOKS_MEETINGS, "booking"),
     NavItem("Платежи", "deals:payments_table", frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR}), "deals"),
     NavItem("Сотрудники", "crm:staff_list", ALL_ROLES, "staff"),
-    NavItem("Журнал изменений", "crm:audit_list", access.SEES_EVERYTHING, "audit"),
+    NavItem("Журнал", "crm:audit_list", access.SEES_EVERYTHING, "audit"),
     NavItem("API", "api-docs", frozenset({Role.ADMIN, Role.DIRECTOR}), "api"),
     NavItem("Администрирование", "admin:index", frozenset({Role.ADMIN}), "admin"),
 ]

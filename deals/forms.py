@@ -7,7 +7,7 @@ from deals.models import Creditor, Deal, Payment
 from deals.pipelines import REQUIRED_FIELDS, ServiceLine, Stage
 from deals.selectors import SORT_LABELS
 
-DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
+DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 YES_NO = [("", "—"), ("yes", "Да, долги списаны"), ("no", "Нет")]
 
 
@@ -129,10 +129,14 @@ class CreditorForm(BootstrapMixin, forms.ModelForm):
 
 
 class HearingForm(BootstrapMixin, forms.Form):
-    date = forms.DateTimeField(label="Заседание", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    date = forms.DateTimeField(
+        label="Заседание", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
     result = forms.CharField(label="Результат", max_length=500, required=False)
     next_date = forms.DateTimeField(
-        label="Следующее", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label="Следующее",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
 

@@ -27,7 +27,7 @@ def test_manager_logs_in_and_sees_own_home(
     page.wait_for_url(f"{live_server.url}/")  # and for the page's styles and scripts to load
     expect(page).to_have_title("Мой день — CRM")
     expect(page.get_by_test_id("home-title")).to_have_text("Мой день")
-    expect(page.get_by_test_id("user-menu")).to_have_text("Иванов С.Н. · Менеджер по продажам")
+    expect(page.get_by_test_id("user-menu")).to_have_text("Иванов С.Н.")
     team = page.get_by_test_id("block-team")
     expect(team.locator(".card-header")).to_have_text("Коллеги филиала")
     expect(team.locator("tbody tr td:first-child")).to_have_text(
@@ -64,7 +64,11 @@ def test_every_role_logs_in_to_its_own_home(page: Page, live_server, request, ev
 
     expect(page).to_have_url(f"{live_server.url}/")
     expect(page.get_by_test_id("home-title")).to_have_text(title)
-    expect(page.get_by_test_id("user-menu")).to_have_text(user_menu)
+    short_name, role = user_menu.split(" · ")
+    expect(page.get_by_test_id("user-menu")).to_have_text(short_name)
+    page.get_by_test_id("user-menu").click()
+    expect(page.get_by_test_id("user-role")).to_contain_text(f"{user.full_name} · {role}")
+    page.keyboard.press("Escape")
     if person == "director":
         branches = page.get_by_test_id("block-branches")
         expect(branches.locator(".card-header")).to_have_text("Филиалы")
@@ -145,7 +149,7 @@ def test_logout_from_the_user_menu_returns_to_login(page: Page, live_server, man
     expect(page.get_by_test_id("home-title")).to_have_text("Мой день")
 
     page.get_by_test_id("user-menu").click()
-    expect(page.get_by_text("Иванов Сергей Николаевич, Москва")).to_be_visible()
+    expect(page.get_by_text("Иванов Сергей Николаевич · Менеджер по продажам, Москва")).to_be_visible()
     page.get_by_role("button", name="Выйти", exact=True).click()
 
     expect(page).to_have_url(f"{live_server.url}/login/")
