@@ -162,7 +162,40 @@ def client_update(*, client: Client, by: User, data: dict, phones=None) -> Clien
     if client.display_name != old_name:
         text = f"Клиент переименован: «{old_name}» → «{client.display_name}». " + text
     timeline_add(client=client, kind=TimelineEntry.Kind.CHANGE, text=text, actor=by, data={"fields": sorted(changes)})
+    if client.display_name != old_name:
+        from integrations.yandex_disk import outbox as disk_outbox
+
+        disk_outbox.client_folder_changed(client_id=client.pk, reason="переименование")
     return client
+
+
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+
+
+@transaction.atomic
+def document_add(*, client: Client, by: User, upload, kind: str = "other"):
+    """Attach a document to the client; the Disk mirror uploads it into the client's folder."""
+    from integrations.models import ClientDocument
+    from integrations.yandex_disk import outbox as disk_outbox
+
+    if upload.size > MAX_DOCUMENT_BYTES:
+        raise DomainError("Файл больше 50 МБ.", field="file")
+    if kind not in ClientDocument.Kind.values:
+        raise DomainError("Выберите вид документа.", field="kind")
+    name = upload.name.rsplit("/", 1)[-1][:200]
+    document = ClientDocument.objects.create(
+        client=client, kind=kind, file=upload, name=name, size=upload.size, uploaded_by=by
+    )
+    timeline_add(
+        client=client,
+        kind=TimelineEntry.Kind.DOCUMENT,
+        text=f"Документ: {name} ({document.get_kind_display().lower()})",
+        actor=by,
+        data={"document": document.pk},
+    )
+    audit_record(actor=by, action=AuditEntry.Action.CREATE, target=document)
+    disk_outbox.client_folder_changed(client_id=client.pk, reason="документ")
+    return document
 
 
 @transaction.atomic

@@ -160,6 +160,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "clients-abandoned": {"task": "crm.tasks.clients_mark_abandoned_task", "schedule": crontab(minute=30, hour=6)},
     "pool-hand-out": {"task": "crm.tasks.pool_hand_out_task", "schedule": crontab(minute=0, hour=7)},
+    "disk-redrive": {"task": "integrations.disk_redrive_task", "schedule": 60.0},
+    "disk-reconcile": {"task": "integrations.disk_reconcile_task", "schedule": crontab(minute=30, hour=2)},
     "task-reports": {"task": "tasks.tasks.reports_create_due_task", "schedule": crontab(minute="*/15")},
     "task-feedback-24h": {"task": "tasks.tasks.feedback_watch_task", "schedule": crontab(minute="*/10")},
     "task-deadlines": {"task": "tasks.tasks.deadlines_watch_task", "schedule": crontab(minute=5, hour="8-20")},

@@ -54,8 +54,8 @@ def payments_for_export(user: User, *, manager_id=None):
     )
 
 
-def payments_export(*, user: User, manager_id=None) -> bytes:
-    """The payments table as an .xlsx file; the export itself is audited."""
+def payments_export(*, user: User, manager_id=None, by_mirror: bool = False) -> bytes:
+    """The payments table as an .xlsx file; the export itself is audited (who, or the Disk mirror)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Платежи"
@@ -91,10 +91,10 @@ def payments_export(*, user: User, manager_id=None) -> bytes:
             row[idx].number_format = "# ##0.00"
     ws.freeze_panes = "A2"
     audit_record(
-        actor=user,
+        actor=None if by_mirror else user,
         action=AuditEntry.Action.EXPORT,
         target_type="deals.payment",
-        target_repr="Таблица платежей (Excel)",
+        target_repr="Таблица платежей (Excel) → Яндекс.Диск" if by_mirror else "Таблица платежей (Excel)",
         changes={"rows": count, "manager": manager_id},
     )
     out = BytesIO()

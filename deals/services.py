@@ -31,6 +31,7 @@ from deals.pipelines import (
     allowed_targets,
     line_of,
 )
+from integrations.yandex_disk import outbox as disk_outbox
 
 Action = AuditEntry.Action
 
@@ -169,6 +170,7 @@ def deal_create(
     )
     audit_record(actor=by, action=Action.CREATE, target=deal, changes={"stage": stage, "manager": str(manager)})
     _run_stage_automation(deal, stage)
+    disk_outbox.client_folder_changed(client_id=client.pk, reason="новая сделка")
     return deal
 
 
@@ -238,6 +240,7 @@ def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = 
     )
     audit_record(actor=by, action=Action.UPDATE, target=deal, changes=changes)
     _run_stage_automation(deal, stage)
+    disk_outbox.client_folder_changed(client_id=deal.client_id, reason="смена стадии")
     return deal
 
 
@@ -267,6 +270,9 @@ def deal_reassign(*, deal: Deal, manager: User, by: User) -> Deal:
         data={"from": old.pk, "to": manager.pk},
     )
     audit_record(actor=by, action=Action.UPDATE, target=deal, changes={"manager": [str(old), str(manager)]})
+    disk_outbox.client_folder_changed(client_id=deal.client_id, reason="передача менеджеру")
+    disk_outbox.payments_changed(manager_id=old.pk)
+    disk_outbox.payments_changed(manager_id=manager.pk)
     return deal
 
 
@@ -414,4 +420,5 @@ def payment_record(*, deal: Deal, by: User, paid_on: date, amount: Decimal, meth
         target=payment,
         changes={"deal": deal.pk, "amount": str(amount), "paid_on": paid_on.isoformat()},
     )
+    disk_outbox.payments_changed(manager_id=deal.manager_id)
     return payment
