@@ -3,13 +3,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm import access, client_selectors, client_services
 from crm.errors import DomainError
 from crm.forms_util import BootstrapMixin, add_domain_error
 from crm.http import client_ip
-from crm.models import Client
+from crm.models import AuditEntry, Client
+from crm.services import audit_record
 from crm.validators import mask
 from deals.pipelines import ServiceLine
 from deals.selectors import deals_visible_to
@@ -23,8 +25,29 @@ class CommentForm(BootstrapMixin, forms.Form):
     )
 
 
-def _card(request, client, comment_form=None, status=200):
+class DocumentForm(BootstrapMixin, forms.Form):
+    kind = forms.ChoiceField(label="Вид", choices=[])
+    file = forms.FileField(label="Файл")
+
+    def __init__(self, *args, **kwargs):
+        from integrations.models import ClientDocument
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ClientDocument.Kind.choices
+
+
+def _card(request, client, comment_form=None, status=200, document_form=None):
+    from django.conf import settings
+
+    from crm.models import Activity
+    from integrations.models import ClientFolder
+
     deals = list(deals_visible_to(request.user).filter(client=client).select_related("manager").order_by("-id"))
+    activities = list(
+        Activity.objects.filter(client=client, status=Activity.Status.PLANNED)
+        .select_related("responsible")
+        .order_by("planned_at")[:10]
+    )
     personal = [(f, PD_LABELS[f], mask(getattr(client, f))) for f in PD_LABELS if getattr(client, f)]
     return render(
         request,
@@ -36,6 +59,11 @@ def _card(request, client, comment_form=None, status=200):
             "timeline": client_selectors.client_timeline(client),
             "comment_form": comment_form or CommentForm(),
             "lines": ServiceLine,
+            "activities": activities,
+            "documents": list(client.documents.select_related("uploaded_by")[:50]),
+            "document_form": document_form or DocumentForm(),
+            "disk_enabled": settings.YANDEX_DISK_ENABLED,
+            "disk_folder": ClientFolder.objects.filter(client=client).first() if settings.YANDEX_DISK_ENABLED else None,
         },
         status=status,
     )
@@ -135,3 +163,34 @@ def client_edit_view(request, pk: int):
             messages.success(request, "Карточка клиента сохранена.")
             return redirect("crm:client_detail", pk=pk)
     return render(request, "crm/client_edit.html", {"client": client, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def document_add_view(request, pk: int):
+    client = client_selectors.client_get_for_user(request.user, pk)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            client_services.document_add(
+                client=client, by=request.user, upload=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Документ прикреплён; он появится в папке клиента на Диске.")
+            return redirect(reverse("crm:client_detail", args=[pk]) + "#documents")
+    return _card(request, client, status=400, document_form=form)
+
+
+@login_required
+def document_download_view(request, pk: int, document_id: int):
+    from django.http import FileResponse, Http404
+
+    client = client_selectors.client_get_for_user(request.user, pk)
+    document = client.documents.filter(pk=document_id).first()
+    if document is None:
+        raise Http404
+    # Client documents are personal data: who opened which is kept.
+    audit_record(actor=request.user, action=AuditEntry.Action.VIEW_PD, target=document, target_repr=document.name)
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name)

@@ -36,6 +36,7 @@ NAV_ITEMS = [
     NavItem("Платежи", "deals:payments_table", frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR}), "deals"),
     NavItem("Сотрудники", "crm:staff_list", ALL_ROLES, "staff"),
     NavItem("Журнал", "crm:audit_list", access.SEES_EVERYTHING, "audit"),
+    NavItem("Диск", "integrations:disk_status", access.SEES_EVERYTHING, "integrations"),
     NavItem("API", "api-docs", frozenset({Role.ADMIN, Role.DIRECTOR}), "api"),
     NavItem("Администрирование", "admin:index", frozenset({Role.ADMIN}), "admin"),
 ]

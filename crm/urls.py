@@ -34,6 +34,12 @@ app_urls = (
         path("clients/<int:pk>/edit/", client_views.client_edit_view, name="client_edit"),
         path("clients/<int:pk>/reveal/<str:field>/", client_views.client_reveal_view, name="client_reveal"),
         path("clients/<int:pk>/comment/", client_views.client_comment_view, name="client_comment"),
+        path("clients/<int:pk>/documents/", client_views.document_add_view, name="document_add"),
+        path(
+            "clients/<int:pk>/documents/<int:document_id>/",
+            client_views.document_download_view,
+            name="document_download",
+        ),
     ],
     "crm",
 )
@@ -43,6 +49,7 @@ urlpatterns = [
     path("deals/", include("deals.urls")),
     path("leads/", include("leads.urls")),
     path("tasks/", include("tasks.urls")),
+    path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("crm.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -422,3 +422,33 @@ def payment_record(*, deal: Deal, by: User, paid_on: date, amount: Decimal, meth
     )
     disk_outbox.payments_changed(manager_id=deal.manager_id)
     return payment
+
+
+@transaction.atomic
+def deal_import(*, client: Client, service_line: str, stage: str, manager: User, source_note: str) -> Deal:
+    """A deal found in today's Disk tree: placed straight at the stage its folder shows.
+
+    The stage's fields (contract, case) are not on the Disk, so they stay
+    empty to be filled in; no stage automation runs for the past.
+    """
+    if stage not in Stage.values or line_of(stage) != service_line:
+        raise DomainError("Такой стадии нет в воронке.", field="stage")
+    deal = Deal.objects.create(
+        client=client,
+        service_line=service_line,
+        stage=stage,
+        manager=manager,
+        branch_id=manager.branch_id,
+        title="Банкротство физического лица" if service_line == ServiceLine.DB else "",
+        source=Deal.Source.OTHER,
+        closed_at=timezone.now() if stage in CLOSED else None,
+    )
+    _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=stage, delta=1)
+    timeline_add(
+        client=client,
+        deal=deal,
+        kind=TimelineEntry.Kind.CREATED,
+        text=f"Импортировано с Яндекс.Диска: {source_note} → «{Stage(stage).label}»",
+    )
+    audit_record(actor=None, action=Action.IMPORT, target=deal, changes={"stage": stage, "from": source_note})
+    return deal

@@ -58,9 +58,12 @@ class ClientFolder(models.Model):
     # A worker's lease instead of a long transaction: a killed worker's lease simply runs out.
     lease_until = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # For ДУ folders imported from «ДУ/<год>» whose contract date the CRM does not know.
+    year_hint = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["folder_name"], name="disk_folder_name_unique")]
+        # Not unique: imported trees may hold namesakes under different managers; new names avoid them.
+        indexes = [models.Index(fields=["folder_name"], name="disk_folder_name")]
 
     def __str__(self) -> str:
         return self.synced_path or self.folder_name

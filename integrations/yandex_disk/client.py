@@ -18,3 +18,7 @@ def build_client() -> yadisk.Client:
         session="requests",
         default_args={"timeout": (5.0, settings.YANDEX_DISK_TIMEOUT), "n_retries": 0},
     )
+
+
+# What a read from the Disk may raise: the API's own errors and the network's.
+TRANSPORT_ERRORS = (yadisk.exceptions.YaDiskError,)

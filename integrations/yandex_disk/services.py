@@ -102,7 +102,7 @@ def expected_path(client: Client, folder: ClientFolder) -> str | None:
         branch_name=deal.manager.branch.name,
         manager_full_name=deal.manager.full_name,
         stage=deal.stage,
-        contract_year=deal.contract_date.year if deal.contract_date else None,
+        contract_year=deal.contract_date.year if deal.contract_date else folder.year_hint,
         folder_name=folder.folder_name,
     )
 

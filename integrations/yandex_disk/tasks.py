@@ -52,3 +52,14 @@ def disk_redrive_task() -> int:
 def disk_reconcile_task() -> dict:
     """Beat (nightly) and the admin's button: compare the expected tree with the Disk, repair drift."""
     return services.reconcile()
+
+
+@shared_task(name="integrations.disk_import_task", queue=QUEUE)
+def disk_import_task(run_id: int) -> dict:
+    """The admin's «Импортировать с Диска»: reads the tree; progress is on the run."""
+    from integrations.models import DiskImportRun
+    from integrations.yandex_disk.importer import disk_import
+
+    run = DiskImportRun.objects.get(pk=run_id)
+    run = disk_import(run=run)
+    return {"created": run.clients_created, "known": run.already_known, "problems": len(run.problems)}
