@@ -222,6 +222,14 @@ YANDEX_DISK_ENABLED = env_bool("YANDEX_DISK_ENABLED", False)
 YANDEX_DISK_TOKEN = env_str("YANDEX_DISK_TOKEN")
 YANDEX_DISK_API_URL = env_str("YANDEX_DISK_API_URL", "https://cloud-api.yandex.net")
 YANDEX_DISK_TIMEOUT = env_int("YANDEX_DISK_TIMEOUT", 30)
+# The Celery queue of the mirror's jobs (own workers in production, see docker-compose.yml).
+YANDEX_DISK_QUEUE = env_str("YANDEX_DISK_QUEUE", "disk")
+# A worker holds a client's folder this long; a killed worker's hold runs out after it.
+YANDEX_DISK_LEASE_SECONDS = env_int("YANDEX_DISK_LEASE_SECONDS", 180)
+# First retry after about this many seconds, doubling up to an hour.
+YANDEX_DISK_BACKOFF_SECONDS = float(env_str("YANDEX_DISK_BACKOFF_SECONDS", "5"))
+# Beat's mirror jobs (redrive, reconciliation) go to the mirror's queue too.
+CELERY_TASK_ROUTES = {"integrations.*": {"queue": YANDEX_DISK_QUEUE}}
 
 # --- Locale -------------------------------------------------------------------
 LANGUAGE_CODE = "ru"

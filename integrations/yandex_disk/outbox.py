@@ -15,7 +15,7 @@ def _enqueue_after_commit(task_name: str, arg: int) -> None:
     def send():
         from integrations.yandex_disk import tasks
 
-        getattr(tasks, task_name).delay(arg)
+        getattr(tasks, task_name).apply_async((arg,), queue=tasks.queue())
 
     transaction.on_commit(send)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import yadisk
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,7 +26,6 @@ from integrations.models import ClientDocument, ClientFolder, DiskJob
 from integrations.yandex_disk import paths
 from integrations.yandex_disk.client import build_client
 
-LEASE = timedelta(minutes=3)
 MAX_BACKOFF_SECONDS = 3600
 QUESTIONNAIRE = "Анкета.xlsx"
 PAYMENTS_FILE = "Платежи.xlsx"
@@ -34,7 +34,7 @@ TRANSIENT = (ya.RetriableYaDiskError, ya.TooManyRequestsError, ya.RequestError)
 
 
 class DiskTransientError(Exception):
-    def __init__(self, message: str, backoff: int):
+    def __init__(self, message: str, backoff: float):
         super().__init__(message)
         self.backoff = backoff
 
@@ -43,10 +43,10 @@ class DiskPermanentError(Exception):
     pass
 
 
-def backoff_seconds(attempts: int) -> int:
+def backoff_seconds(attempts: int) -> float:
     """5 s, 10 s, 20 s … up to an hour, with jitter so a crowd of retries spreads out."""
-    base = min(MAX_BACKOFF_SECONDS, 5 * 2 ** max(0, attempts - 1))
-    return int(base * random.uniform(0.8, 1.2))
+    base = min(MAX_BACKOFF_SECONDS, settings.YANDEX_DISK_BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+    return round(base * random.uniform(0.8, 1.2), 2)
 
 
 def _describe(exc: Exception) -> str:
@@ -181,7 +181,7 @@ def _take_lease(folder: ClientFolder) -> bool:
     return bool(
         ClientFolder.objects.filter(pk=folder.pk)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + LEASE)
+        .update(lease_until=now + timedelta(seconds=settings.YANDEX_DISK_LEASE_SECONDS))
     )
 
 

@@ -1,17 +1,20 @@
 """Celery tasks of the Disk mirror: thin, by id, safe to run twice, on their own queue."""
 
 from celery import shared_task
+from django.conf import settings
 
 from integrations.yandex_disk import services
 
-QUEUE = "disk"
+
+def queue() -> str:
+    return settings.YANDEX_DISK_QUEUE
 
 
-def _again(task, arg: int, countdown: int) -> None:
-    task.apply_async((arg,), countdown=countdown, queue=QUEUE)
+def _again(task, arg: int, countdown: float) -> None:
+    task.apply_async((arg,), countdown=countdown, queue=queue())
 
 
-@shared_task(name="integrations.disk_sync_client_task", queue=QUEUE, acks_late=True)
+@shared_task(name="integrations.disk_sync_client_task", acks_late=True)
 def disk_sync_client_task(client_id: int) -> str:
     """Converge one client's folder; network errors, 429 and 5xx come back later with backoff."""
     try:
@@ -26,7 +29,7 @@ def disk_sync_client_task(client_id: int) -> str:
     return result.outcome
 
 
-@shared_task(name="integrations.disk_payments_task", queue=QUEUE, acks_late=True)
+@shared_task(name="integrations.disk_payments_task", acks_late=True)
 def disk_payments_task(manager_id: int) -> str:
     try:
         return services.payments_sync(manager_id=manager_id).outcome
@@ -37,24 +40,24 @@ def disk_payments_task(manager_id: int) -> str:
         return "failed"
 
 
-@shared_task(name="integrations.disk_redrive_task", queue=QUEUE)
+@shared_task(name="integrations.disk_redrive_task")
 def disk_redrive_task() -> int:
     """Beat: send again whatever is pending and due (a lost message, a killed worker, a backoff run out)."""
     clients, managers = services.due_jobs()
     for client_id in clients:
-        disk_sync_client_task.apply_async((client_id,), queue=QUEUE)
+        disk_sync_client_task.apply_async((client_id,))
     for manager_id in managers:
-        disk_payments_task.apply_async((manager_id,), queue=QUEUE)
+        disk_payments_task.apply_async((manager_id,))
     return len(clients) + len(managers)
 
 
-@shared_task(name="integrations.disk_reconcile_task", queue=QUEUE)
+@shared_task(name="integrations.disk_reconcile_task")
 def disk_reconcile_task() -> dict:
     """Beat (nightly) and the admin's button: compare the expected tree with the Disk, repair drift."""
     return services.reconcile()
 
 
-@shared_task(name="integrations.disk_import_task", queue=QUEUE)
+@shared_task(name="integrations.disk_import_task")
 def disk_import_task(run_id: int) -> dict:
     """The admin's «Импортировать с Диска»: reads the tree; progress is on the run."""
     from integrations.models import DiskImportRun

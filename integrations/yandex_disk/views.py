@@ -59,7 +59,7 @@ def folder_file_view(request, pk: int):
         return HttpResponse("Диск не ответил, попробуйте позже.", status=503, content_type="text/plain; charset=utf-8")
     audit_record(
         actor=request.user,
-        action=AuditEntry.Action.VIEW_PD,
+        action=AuditEntry.Action.VIEW_PERSONAL_DATA,
         target=folder.client,
         changes={"disk_file": f"{folder.synced_path}/{name}"},
     )
@@ -120,7 +120,7 @@ def job_retry_view(request, job_id: int):
 @require_POST
 def reconcile_view(request):
     _require_admin(request)
-    tasks.disk_reconcile_task.delay()
+    tasks.disk_reconcile_task.apply_async(queue=tasks.queue())
     messages.success(request, "Сверка с Диском запущена: расхождения будут исправлены в фоне.")
     return redirect("integrations:disk_status")
 
@@ -130,6 +130,6 @@ def reconcile_view(request):
 def import_view(request):
     _require_admin(request)
     run = DiskImportRun.objects.create(started_by=request.user)
-    tasks.disk_import_task.delay(run.pk)
+    tasks.disk_import_task.apply_async((run.pk,), queue=tasks.queue())
     messages.success(request, "Импорт с Диска запущен.")
     return redirect("integrations:disk_status")

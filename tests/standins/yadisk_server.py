@@ -21,6 +21,7 @@ the whole tree, and call counts.
 import json
 import random
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,6 +64,7 @@ class DiskState:
         self.fail_codes = [503]
         self.fail_next: list[int] = []
         self.async_moves = False
+        self.delay = 0.0
         self.quota_bytes = 10 * 1024**3
         self.rng = random.Random(7)
 
@@ -179,6 +181,9 @@ class Handler(BaseHTTPRequestHandler):
             injected = st.fail_next.pop(0) if st.fail_next else None
             if injected is None and st.fail_rate and st.rng.random() < st.fail_rate:
                 injected = st.rng.choice(st.fail_codes)
+            delay = st.delay
+        if delay:
+            time.sleep(delay)  # a slow Disk: lets a test kill a worker in the middle of a job
         if self.headers.get("Authorization") != f"OAuth {st.token}":
             return self._error(401)
         if injected:
@@ -352,6 +357,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.fail_codes = list(spec.get("codes", [503]))
                 st.fail_next = list(spec.get("next", []))
                 st.async_moves = bool(spec.get("async_moves", st.async_moves))
+                st.delay = float(spec.get("delay", st.delay))
                 if "quota_bytes" in spec:
                     st.quota_bytes = int(spec["quota_bytes"])
             return self._send(200, {"ok": True})

@@ -307,3 +307,20 @@ def test_home_shows_my_due_tasks_and_the_heads_overdue_ones(web, manager_msk, he
     assert [t.title for t in mine["rows"]] == ["Просроченная"]
     team = [b for template, b in blocks if template == "crm/home/_tasks.html" and b["scope"] == "team"][0]
     assert [t.title for t in team["rows"]] == ["Просроченная"]
+
+
+def test_attachment_upload_and_download_is_logged(web, manager_msk, head_msk, manager_spb):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from crm.models import AuditEntry
+
+    task = services.task_create(author=head_msk, responsible=manager_msk, title="Проверить скан")
+    web.force_login(manager_msk)
+    response = web.post(f"/tasks/{task.pk}/files/", {"files": SimpleUploadedFile("Паспорт.pdf", b"%PDF scan")})
+    assert response.status_code == 302
+    attachment = task.attachments.get()
+    got = web.get(f"/tasks/{task.pk}/files/{attachment.pk}/")
+    assert got.status_code == 200 and b"".join(got.streaming_content) == b"%PDF scan"
+    assert AuditEntry.objects.filter(action="view_pd", actor=manager_msk, target_repr="Паспорт.pdf").count() == 1
+    web.force_login(manager_spb)
+    assert web.get(f"/tasks/{task.pk}/files/{attachment.pk}/").status_code == 404
