@@ -199,7 +199,8 @@ def _check_slot(manager: User, starts_at: datetime, ends_at: datetime, *, exclud
         raise DomainError(f"{local_start:%d.%m.%Y} у менеджера {manager.short_name} выходной.", field="starts_at")
     if local_start.time() < hours[0] or local_end.time() > hours[1] or local_end.date() != local_start.date():
         raise DomainError(
-            f"Вне рабочего времени {manager.short_name}: {hours[0]:%H:%M}–{hours[1]:%H:%M}.", field="starts_at"
+            f"{manager.short_name} работает с {hours[0]:%H:%M} до {hours[1]:%H:%M}: выберите время в эти часы.",
+            field="starts_at",
         )
     clash = (
         Activity.objects.filter(
@@ -218,10 +219,10 @@ def _check_slot(manager: User, starts_at: datetime, ends_at: datetime, *, exclud
 
 def _overlap(manager: User, clash: Activity | None = None) -> DomainError:
     if clash is None:
-        return DomainError(f"Это время у {manager.short_name} уже занято.", field="starts_at", code="overlap")
+        return DomainError(f"{manager.short_name}: это время уже занято.", field="starts_at", code="overlap")
     start, end = timezone.localtime(clash.planned_at), timezone.localtime(clash.ends_at)
     return DomainError(
-        f"Это время у {manager.short_name} уже занято: {clash.get_kind_display().lower()} "
+        f"{manager.short_name}: это время уже занято — {clash.get_kind_display().lower()} "
         f"{start:%d.%m.%Y %H:%M}–{end:%H:%M}.",
         field="starts_at",
         code="overlap",

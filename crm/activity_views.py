@@ -269,7 +269,14 @@ def _activity_page(request, activity, status=200, **forms):
             "can_change": activity_services.can_book_for(request.user, activity.responsible)
             or request.user.pk == activity.responsible_id,
             "reschedule_form": forms.get("reschedule")
-            or RescheduleForm(initial={"starts_at": timezone.localtime(activity.planned_at)}),
+            or RescheduleForm(
+                initial={
+                    "starts_at": timezone.localtime(activity.planned_at),
+                    "duration": int((activity.ends_at - activity.planned_at).total_seconds() // 60)
+                    if activity.ends_at
+                    else 60,
+                }
+            ),
             "cancel_form": forms.get("cancel") or CancelForm(),
             "done_form": DoneForm(),
         },

@@ -192,5 +192,7 @@ def document_download_view(request, pk: int, document_id: int):
     if document is None:
         raise Http404
     # Client documents are personal data: who opened which is kept.
-    audit_record(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL_DATA, target=document, target_repr=document.name)
+    audit_record(
+        actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL_DATA, target=document, target_repr=document.name
+    )
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name)

@@ -61,7 +61,7 @@ def test_overlapping_booking_is_refused_with_the_reason(call_centre, manager_msk
         with pytest.raises(DomainError) as refused:
             book(call_centre, manager_msk, msk(2026, 11, 25, 10, 30))
         assert refused.value.code == "overlap"
-        assert refused.value.message == ("Это время у Иванов С.Н. уже занято: встреча 25.11.2026 10:00–11:00.")
+        assert refused.value.message == ("Иванов С.Н.: это время уже занято — встреча 25.11.2026 10:00–11:00.")
         # Back to back is fine, and another manager's calendar is separate.
         book(call_centre, manager_msk, msk(2026, 11, 25, 11, 0))
         book(call_centre, manager2_msk, msk(2026, 11, 25, 10, 0))
@@ -71,8 +71,8 @@ def test_overlapping_booking_is_refused_with_the_reason(call_centre, manager_msk
 @pytest.mark.parametrize(
     "start, minutes, message",
     [
-        (msk(2026, 11, 25, 8, 0), 60, "Вне рабочего времени Иванов С.Н.: 09:00–18:00."),
-        (msk(2026, 11, 25, 17, 30), 60, "Вне рабочего времени Иванов С.Н.: 09:00–18:00."),
+        (msk(2026, 11, 25, 8, 0), 60, "Иванов С.Н. работает с 09:00 до 18:00: выберите время в эти часы."),
+        (msk(2026, 11, 25, 17, 30), 60, "Иванов С.Н. работает с 09:00 до 18:00: выберите время в эти часы."),
         (msk(2026, 11, 28, 10, 0), 60, "28.11.2026 у менеджера Иванов С.Н. выходной."),
         (msk(2026, 11, 23, 10, 0), 60, "Нельзя записать на прошедшее время."),
     ],
@@ -88,7 +88,7 @@ def test_a_managers_own_hours_override_the_firms_day(call_centre, manager_msk):
     WorkingHours.objects.create(user=manager_msk, weekday=2, start=time(12, 0), end=time(20, 0))
     with at(2026, 11, 24, 8, 0):
         book(call_centre, manager_msk, msk(2026, 11, 25, 19, 0))
-        with pytest.raises(DomainError, match="12:00–20:00"):
+        with pytest.raises(DomainError, match="с 12:00 до 20:00"):
             book(call_centre, manager_msk, msk(2026, 11, 25, 10, 0))
         with pytest.raises(DomainError, match="выходной"):
             book(call_centre, manager_msk, msk(2026, 11, 26, 13, 0))  # no hours on Thursday

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 MSK = ZoneInfo("Europe/Moscow")
 WORKING_DAY_SLOTS = [f"{h:02}:00–{h + 1:02}:00 свободно" for h in range(9, 18)]
-SLOT_10_BUSY = "Это время у Иванов С.Н. уже занято: дистанционная консультация 25.11.2026 10:00–11:00."
+SLOT_10_BUSY = "Иванов С.Н.: это время уже занято — дистанционная консультация 25.11.2026 10:00–11:00."
 
 
 def moment(*args) -> datetime:
@@ -103,7 +103,7 @@ def test_call_centre_books_a_free_slot_from_the_grid_and_an_overlap_is_refused(
         page.wait_for_url(f"{live_server.url}/booking/new/**")
 
         form = page.get_by_test_id("book-form")
-        expect(page.get_by_role("heading", level=1)).to_have_text("Записать к Иванов Сергей Николаевич")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Запись: Иванов Сергей Николаевич")
         expect(form.get_by_label("Начало", exact=True)).to_have_value("2026-11-25T10:00")  # the slot clicked
         expect(form.get_by_label("Длительность", exact=True)).to_have_value("60")
         form.get_by_label("Что", exact=True).select_option(label="Дистанционная консультация")
