@@ -326,7 +326,9 @@ def attachment_download_view(request, pk: int, attachment_id: int):
     if attachment is None:
         raise Http404
     # Task files may hold clients' documents: who opened what is kept.
-    audit_record(actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL_DATA, target=attachment, target_repr=attachment.name)
+    audit_record(
+        actor=request.user, action=AuditEntry.Action.VIEW_PERSONAL_DATA, target=attachment, target_repr=attachment.name
+    )
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
 
 

@@ -212,6 +212,10 @@ def client_sync(*, client_id: int) -> SyncResult:
             _move(disk, folder.synced_path, target)
         else:
             _mkdirs(disk, target)
+        if folder.synced_path != target:
+            # Recorded at once: should an upload below fail and the deal move meanwhile,
+            # the next run moves this folder instead of leaving it behind and making another.
+            ClientFolder.objects.filter(pk=folder.pk).update(synced_path=target)
         if not folder.questionnaire_uploaded:
             disk.upload(
                 io.BytesIO(_questionnaire(client, folder_deal(client))), f"{target}/{QUESTIONNAIRE}", overwrite=True

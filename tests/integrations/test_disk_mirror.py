@@ -248,3 +248,20 @@ def test_import_of_todays_tree_places_clients_and_runs_twice_safely(disk, manage
     # The mirror leaves imported folders where they are.
     lisina = ClientFolder.objects.get(folder_name="Лисина М.А.")
     assert services.expected_path(lisina.client, lisina) == f"{IVANOV}/ДУ/2025/Лисина М.А."
+
+
+def test_a_half_done_job_is_continued_from_where_the_folder_is(disk, manager_msk):
+    """The folder is made, the questionnaire upload fails, the deal moves on: one folder, in the new place."""
+    deal = make_deal(manager=manager_msk, last_name="Белов", first_name="Андрей", patronymic="Викторович")
+    for path in (IVANOV, f"{IVANOV}/ДБ", f"{IVANOV}/ДБ/В работе (не заключенные)"):
+        services.build_client().mkdir(path)
+    calls_before = calls(disk)
+    faults(disk, next=[0, 503])  # the folder is made, the upload link fails
+    with pytest.raises(services.DiskTransientError):
+        sync(deal.client)
+    assert calls(disk) - calls_before == 2
+    assert f"{IVANOV}/ДБ/В работе (не заключенные)/Белов А.В." in tree(disk)
+    deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
+    sync(deal.client)
+    belov = {p for p in tree(disk) if "Белов" in p}
+    assert belov == {f"{IVANOV}/ДБ/Подготовка к АС/Белов А.В.", f"{IVANOV}/ДБ/Подготовка к АС/Белов А.В./Анкета.xlsx"}
