@@ -59,7 +59,10 @@
       if (modal) modal.hide();
       pending = null;
       revert(move);
-      showAlert(text || "Не удалось перенести сделку.");
+      // Only the server's own short refusals are shown as they are; an error page is not.
+      const plain = (response.headers.get("Content-Type") || "").startsWith("text/plain");
+      const fallback = response.status === 404 ? "Сделка не найдена или недоступна." : "Не удалось перенести сделку.";
+      showAlert(plain && text ? text : fallback);
     }
   }
 
