@@ -123,6 +123,14 @@ def clients_breaking_rule(user: User, settings: ActivitySettings | None = None):
     )
 
 
+COUNT_CAP = 999
+
+
+def capped_count(qs) -> int:
+    """COUNT over at most COUNT_CAP + 1 rows: a director's «1000+» costs the same at a million deals."""
+    return qs.order_by()[: COUNT_CAP + 1].count()
+
+
 def rule_summary(user: User) -> dict:
     """For the home pages and «Мои дела»: counts and the first rows of each list."""
     settings = ActivitySettings.load()
@@ -130,10 +138,11 @@ def rule_summary(user: User) -> dict:
     clients = clients_breaking_rule(user, settings)
     return {
         "deals": list(deals[:20]),
-        "deals_count": deals.count(),
+        "deals_count": capped_count(deals),
         "clients": list(clients[:20]),
-        "clients_count": clients.count(),
+        "clients_count": capped_count(clients),
         "settings": settings,
+        "cap": COUNT_CAP,
     }
 
 

@@ -90,6 +90,25 @@ def team_overdue_tasks_block(user: User) -> dict:
     return {"rows": tasks_needing_attention(user, scope="team"), "scope": "team"}
 
 
+def activity_rule_block(user: User) -> dict:
+    """Seed 004's rule on the home page: deals and clients with nothing planned, abandoned and pool counts."""
+    from crm.activity_selectors import COUNT_CAP, capped_count, clients_breaking_rule, deals_breaking_rule
+    from crm.models import ActivitySettings, Client
+
+    settings = ActivitySettings.load()
+    counts = {
+        "deals": capped_count(deals_breaking_rule(user, settings)),
+        "clients": capped_count(clients_breaking_rule(user, settings)),
+        "settings": settings,
+        "cap": COUNT_CAP,
+    }
+    if user.role != Role.MANAGER:
+        from crm.activity_selectors import clients_in_state
+
+        counts["abandoned"] = capped_count(clients_in_state(user, Client.Status.ABANDONED))
+    return counts
+
+
 OVERDUE_PAYMENTS = Block("crm/home/_overdue_payments.html", overdue_payments_block)
 PROFILE = Block("crm/home/_profile.html", profile_block)
 TEAM = Block("crm/home/_team.html", team_block)
@@ -99,12 +118,22 @@ LOGIN_ALERTS = Block("crm/home/_login_alerts.html", login_alerts_block)
 RECENT_AUDIT = Block("crm/home/_recent_audit.html", recent_audit_block)
 MANAGERS_ON_DUTY = Block("crm/home/_managers_on_duty.html", managers_on_duty_block)
 MY_TASKS = Block("crm/home/_tasks.html", my_tasks_block)
+ACTIVITY_RULE = Block("crm/home/_activity_rule.html", activity_rule_block)
 TEAM_OVERDUE_TASKS = Block("crm/home/_tasks.html", team_overdue_tasks_block)
 
 HOME_BLOCKS: dict[str, list[Block]] = {
-    Role.MANAGER: [MY_TASKS, OVERDUE_PAYMENTS, PROFILE, TEAM],
-    Role.HEAD_OF_SALES: [MY_TASKS, TEAM_OVERDUE_TASKS, OVERDUE_PAYMENTS, TEAM, GAPS, PROFILE],
-    Role.DIRECTOR: [BRANCHES, MY_TASKS, TEAM_OVERDUE_TASKS, OVERDUE_PAYMENTS, GAPS, LOGIN_ALERTS, RECENT_AUDIT],
+    Role.MANAGER: [MY_TASKS, ACTIVITY_RULE, OVERDUE_PAYMENTS, PROFILE, TEAM],
+    Role.HEAD_OF_SALES: [MY_TASKS, ACTIVITY_RULE, TEAM_OVERDUE_TASKS, OVERDUE_PAYMENTS, TEAM, GAPS, PROFILE],
+    Role.DIRECTOR: [
+        BRANCHES,
+        MY_TASKS,
+        ACTIVITY_RULE,
+        TEAM_OVERDUE_TASKS,
+        OVERDUE_PAYMENTS,
+        GAPS,
+        LOGIN_ALERTS,
+        RECENT_AUDIT,
+    ],
     Role.ADMIN: [LOGIN_ALERTS, GAPS, BRANCHES, RECENT_AUDIT],
     Role.CALL_CENTRE: [MY_TASKS, MANAGERS_ON_DUTY, PROFILE],
     Role.LAWYER: [MY_TASKS, PROFILE, TEAM],

@@ -424,3 +424,13 @@ def test_calendar_week_and_ics(web, call_centre, manager_msk, lawyer_msk):
     body = ics.content.decode()
     assert ics["Content-Type"] == "text/calendar; charset=utf-8"
     assert "DTSTART:20261125T070000Z" in body and "SUMMARY:Встреча: Встречин Иван Петрович" in body
+
+
+def test_home_counts_the_rule_for_manager_and_head(web, manager_msk, head_msk):
+    make_deal(manager=manager_msk, last_name="Тихий")
+    make_client(manager=manager_msk, last_name="Одинокий", phones=["+79160000031"])
+    for user in (manager_msk, head_msk):
+        web.force_login(user)
+        blocks = dict(web.get("/").context["blocks"])
+        rule = blocks["crm/home/_activity_rule.html"]
+        assert (rule["deals"], rule["clients"]) == (1, 1), user

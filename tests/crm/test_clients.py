@@ -151,3 +151,24 @@ def test_edit_refused_to_others(web, everyone, who, status):
     assert response.status_code == status
     client.refresh_from_db()
     assert client.last_name == "Клиентов"
+
+
+def test_email_copies_of_notifications_go_once(settings, manager_msk, head_msk, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from crm.models import Notification
+    from crm.notifications import notifications_email, notify
+
+    manager_msk.email = "ivanov@example.ru"
+    manager_msk.save(update_fields=["email"])
+    settings.EMAIL_ENABLED = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notify(users=[manager_msk, head_msk], text="Новая задача: Перезвонить", url="/tasks/1/", skip=head_msk)
+    assert len(callbacks) == 1  # the e-mail job is sent only after the commit
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    assert notifications_email(ids=ids) == 1
+    assert notifications_email(ids=ids) == 0  # a retried job sends nothing twice
+    (message,) = mail.outbox
+    assert (message.to, message.subject) == (["ivanov@example.ru"], "CRM: Новая задача: Перезвонить")
+    assert message.body.endswith("/tasks/1/")
