@@ -2,7 +2,7 @@
 
 from django import forms
 
-from crm.forms_util import BootstrapMixin
+from crm.forms_util import BootstrapMixin, FastSelect
 from deals.models import Creditor, Deal, Payment
 from deals.pipelines import REQUIRED_FIELDS, ServiceLine, Stage
 from deals.selectors import SORT_LABELS
@@ -50,8 +50,8 @@ class DealListFilterForm(forms.Form):
     )
     stage = forms.ChoiceField(label="Стадия", required=False)
     source = forms.ChoiceField(label="Источник", required=False, choices=[("", "Любой источник"), *Deal.Source.choices])
-    branch = forms.TypedChoiceField(label="Филиал", required=False, coerce=int, empty_value=None)
-    manager = forms.TypedChoiceField(label="Менеджер", required=False, coerce=int, empty_value=None)
+    branch = forms.TypedChoiceField(label="Филиал", required=False, coerce=int, empty_value=None, widget=FastSelect)
+    manager = forms.TypedChoiceField(label="Менеджер", required=False, coerce=int, empty_value=None, widget=FastSelect)
     created_from = forms.DateField(label="Создана с", required=False, **DATE)
     created_to = forms.DateField(label="по", required=False, **DATE)
     sort = forms.ChoiceField(label="Порядок", required=False, choices=list(SORT_LABELS.items()))
