@@ -140,7 +140,7 @@ def pipeline(deals: int) -> None:
     sql(f"""
         INSERT INTO deals_deal (client_id, service_line, stage, title, manager_id, branch_id, source, created_at,
             stage_changed_at, contract_number, contract_date, fee, court, case_number, filing_date, judge,
-            financial_manager, deposit_paid, property_notes, termination_reason)
+            financial_manager, deposit_paid, property_notes, termination_reason, search_key)
         SELECT c.id, left(st.stage, 2), st.stage, '', c.manager_id, c.branch_id, 'call', c.created_at,
                c.created_at + (mod(c.id, 60) || ' days')::interval,
                CASE WHEN st.stage IN ('db_in_work', 'du_in_work') THEN '' ELSE 'Д-' || c.id END,
@@ -149,7 +149,7 @@ def pipeline(deals: int) -> None:
                CASE WHEN st.stage IN ('db_in_court', 'db_archive') THEN 'Арбитражный суд г. Москвы' ELSE '' END,
                CASE WHEN st.stage IN ('db_in_court', 'db_archive') THEN 'А40-' || c.id || '/2025' ELSE '' END,
                CASE WHEN st.stage IN ('db_in_court', 'db_archive') THEN c.created_at::date + 20 END,
-               '', '', false, '', ''
+               '', '', false, '', '', c.search_key
         FROM crm_client c
         CROSS JOIN LATERAL (SELECT ({stages})[1 + mod(c.id * 7, {len(STAGES)})] AS stage) st
     """)

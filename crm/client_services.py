@@ -156,6 +156,9 @@ def client_update(*, client: Client, by: User, data: dict, phones=None) -> Clien
     old_name = client.display_name
     _refresh_search_key(client, numbers)
     client.save()
+    from deals.models import Deal
+
+    Deal.objects.filter(client=client).exclude(search_key=client.search_key).update(search_key=client.search_key)
     masked = _masked_changes(changes)
     audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=client, changes=masked)
     text = "Изменены данные: " + ", ".join(sorted(changes))

@@ -48,6 +48,9 @@ class Deal(models.Model):
     # Court (ДБ)
     court = models.CharField("арбитражный суд", max_length=200, blank=True)
     case_number = models.CharField("номер дела", max_length=40, blank=True)
+    # The client's search key (name, phones, e-mail) kept on the deal, so a name search is one
+    # trigram scan of deals sorted and cut to a page, not a join through thousands of clients.
+    search_key = models.CharField(max_length=600, blank=True, editable=False)
     filing_date = models.DateField("дата подачи заявления", null=True, blank=True)
     judge = models.CharField("судья", max_length=200, blank=True)
     financial_manager = models.CharField("финансовый управляющий", max_length=200, blank=True)

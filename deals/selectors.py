@@ -236,7 +236,7 @@ def _search(qs: QuerySet[Deal], text: str) -> QuerySet[Deal]:
             else ClientPhone.objects.filter(number_norm__endswith=digits)
         )
         return qs.filter(client_id__in=phones.values("client_id"))
-    return qs.filter(client__search_key__contains=text.casefold())
+    return qs.filter(search_key__contains=text.casefold())
 
 
 def deals_filtered(

@@ -155,6 +155,7 @@ def deal_create(
         branch_id=manager.branch_id,
         title=title or ("Банкротство физического лица" if service_line == ServiceLine.DB else ""),
         source=source,
+        search_key=client.search_key,
     )
     # One client, one responsible manager: the client follows its newest deal.
     if client.manager_id != manager.pk or client.branch_id != manager.branch_id:
@@ -442,6 +443,7 @@ def deal_import(*, client: Client, service_line: str, stage: str, manager: User,
         title="Банкротство физического лица" if service_line == ServiceLine.DB else "",
         source=Deal.Source.OTHER,
         closed_at=timezone.now() if stage in CLOSED else None,
+        search_key=client.search_key,
     )
     _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=stage, delta=1)
     timeline_add(

@@ -166,3 +166,14 @@ def test_reveal_refused_to_outsider_and_not_logged(web, manager_msk, manager_spb
     web.force_login(manager_spb)
     assert web.post(reverse("crm:client_reveal", args=[client.pk, "passport"])).status_code == 404
     assert not AuditEntry.objects.filter(action="view_pd").exists()
+
+
+def test_name_search_follows_a_renamed_client(web, manager_msk):
+    from crm.client_services import client_update
+
+    deal = make_deal(manager=manager_msk, last_name="Старов")
+    client_update(client=deal.client, by=manager_msk, data={"last_name": "Новиков"}, phones=["+7 916 765-43-21"])
+    web.force_login(manager_msk)
+    for q in ("новиков иван", "79167654321"):
+        assert [d.pk for d in web.get(f"/deals/?q={q}").context["rows"]] == [deal.pk], q
+    assert web.get("/deals/?q=старов").context["rows"] == []
