@@ -63,7 +63,7 @@ class DealListFilterForm(forms.Form):
             (s.value, f"{s.value[:2].upper()}: {s.label}") for s in Stage
         ]
         self.fields["branch"].choices = [("", "Все филиалы"), *((b.pk, b.name) for b in branches)]
-        self.fields["manager"].choices = [("", "Все менеджеры"), *((m.pk, m.full_name) for m in managers)]
+        self.fields["manager"].choices = [("", "Все менеджеры"), *managers]
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.Select):
                 field.widget.attrs.update({"class": "form-select form-select-sm", "aria-label": field.label})

@@ -1,12 +1,20 @@
 from decimal import Decimal
+from functools import cache
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Branch, Client, User
 from deals.pipelines import ServiceLine, Stage
+
+
+@cache
+def _deal_url_prefix() -> str:
+    """«/deals/», from the URLconf once per process: boards print hundreds of card links."""
+    return reverse("deals:detail", args=[0]).removesuffix("0/")
 
 
 class Deal(models.Model):
@@ -85,6 +93,14 @@ class Deal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_service_line_display()[:2]} · {self.client.display_name}" if self.client_id else "сделка"
+
+    @property
+    def url(self) -> str:
+        return f"{_deal_url_prefix()}{self.pk}/"
+
+    @property
+    def move_url(self) -> str:
+        return f"{self.url}move/"
 
 
 class DealStageCount(models.Model):

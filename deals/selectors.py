@@ -143,12 +143,20 @@ def _order_by(order: tuple[str, ...]) -> list:
     return exprs
 
 
-def _page(qs: QuerySet[Deal], order: tuple[str, ...], cursor: str | None, size: int):
+def _page(qs: QuerySet[Deal], order: tuple[str, ...], cursor: str | None, size: int, *, ids_first: bool = False):
     if cursor:
         values = _decode(cursor, order)
         if values is not None:
             qs = qs.filter(_after(order, values))
-    rows = list(qs.order_by(*_order_by(order))[: size + 1])
+    if ids_first:
+        # A name search matches thousands of deals: pick the page's ids on the deals table
+        # alone, then join clients and managers for those 51 rows only. Left to itself the
+        # planner joins every match first (45 ms at a million deals instead of ~25).
+        ids = list(qs.order_by(*_order_by(order)).values_list("pk", flat=True)[: size + 1])
+        by_id = {d.pk: d for d in qs.model.objects.filter(pk__in=ids).select_related(*_ROW_RELATED)}
+        rows = [by_id[pk] for pk in ids if pk in by_id]
+    else:
+        rows = list(qs.order_by(*_order_by(order))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = _encode([getattr(rows[-1], f.lstrip("-")) for f in order]) if more else None
@@ -221,14 +229,31 @@ def board(user: User, *, service_line: str, manager_id=None, branch_id=None) -> 
 # --- list -----------------------------------------------------------------------------
 
 
+_ROW_RELATED = ("client", "manager", "branch")
+
+
+def _is_case_number(text: str) -> bool:
+    return text[:1] in ("А", "A", "а", "a") and any(ch.isdigit() for ch in text[1:3])
+
+
+def _is_phone(text: str) -> bool:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return len(digits) >= 5 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 4
+
+
+def _is_name_search(text: str) -> bool:
+    text = text.strip()
+    return bool(text) and not _is_case_number(text) and not _is_phone(text)
+
+
 def _search(qs: QuerySet[Deal], text: str) -> QuerySet[Deal]:
     text = text.strip()
     if not text:
         return qs
-    if text[:1] in ("А", "A", "а", "a") and any(ch.isdigit() for ch in text[1:3]):
+    if _is_case_number(text):
         return qs.filter(case_number__startswith="А" + text[1:].replace(" ", ""))
     digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) >= 5 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 4:
+    if _is_phone(text):
         norm = normalize_phone(text)
         phones = (
             ClientPhone.objects.filter(number_norm=norm)
@@ -267,7 +292,9 @@ def deals_filtered(
         qs = qs.filter(created_at__date__lte=created_to)
     qs = _search(qs, q)
     order = SORTS.get(sort, SORTS["new"])
-    rows, next_cursor = _page(_card_rows(qs.select_related("branch")), order, cursor, LIST_PAGE)
+    rows, next_cursor = _page(
+        _card_rows(qs.select_related("branch")), order, cursor, LIST_PAGE, ids_first=_is_name_search(q)
+    )
     return mark_overdue(rows), next_cursor
 
 

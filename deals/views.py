@@ -37,7 +37,12 @@ def _scope_params(request):
 
 def _scope_choices(user):
     branches = crm_selectors.branches_visible_to(user) if user.role in access.SEES_EVERYTHING else []
-    managers = selectors.managers_for_assignment(user) if user.role != Role.MANAGER else []
+    # (id, name) pairs, not model rows: a director's filter lists hundreds of managers on every page.
+    managers = (
+        list(selectors.managers_for_assignment(user).values_list("pk", "full_name"))
+        if user.role != Role.MANAGER
+        else []
+    )
     return branches, managers
 
 
