@@ -28,12 +28,17 @@ NAV_ITEMS = [
     NavItem("Мои дела", "crm:my_day", PLANS_ACTIVITIES, "my-day"),
     NavItem("Новое обращение", "leads:new", frozenset({Role.CALL_CENTRE}), "leads/new"),
     NavItem("Лиды", "leads:list", TAKES_LEADS, "leads"),
-    NavItem("Нецелевые", "leads:office", frozenset({Role.OFFICE_MANAGER}), "leads"),
+    NavItem("Нецелевые", "leads:office", frozenset({Role.OFFICE_MANAGER}), "leads/office"),
     NavItem("Сделки", "deals:list", WORKS_DEALS, "deals"),
     NavItem("Задачи", "tasks:list", ALL_ROLES, "tasks"),
     NavItem("Календарь", "crm:calendar", ALL_ROLES, "calendar"),
     NavItem("Запись", "crm:booking", BOOKS_MEETINGS, "booking"),
-    NavItem("Платежи", "deals:payments_table", frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR}), "deals"),
+    NavItem(
+        "Платежи",
+        "deals:payments_table",
+        frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR}),
+        "deals/payments",
+    ),
     NavItem("Сотрудники", "crm:staff_list", ALL_ROLES, "staff"),
     NavItem("Журнал", "crm:audit_list", access.SEES_EVERYTHING, "audit"),
     NavItem("Диск", "integrations:disk_status", access.SEES_EVERYTHING, "integrations"),
@@ -54,7 +59,11 @@ def navigation(request):
     items = nav_items_for(user)
     if not items:
         return {"nav_items": []}
-    section = request.path.strip("/").split("/")[0]
+    path = request.path.strip("/")
+    # The most specific item wins: «/leads/new/» lights «Новое обращение», not «Лиды»;
+    # «/deals/payments/» lights «Платежи», not «Сделки».
+    matching = [i for i in items if i.section and (path == i.section or path.startswith(i.section + "/"))]
+    active = max(matching, key=lambda i: len(i.section)).url_name if matching else ("crm:home" if not path else None)
     from tasks.selectors import task_counters
 
     # One query for every number the menu shows.
@@ -65,7 +74,7 @@ def navigation(request):
             {
                 "title": i.title,
                 "url": reverse(i.url_name),
-                "active": i.section == section,
+                "active": i.url_name == active,
                 "count": badges.get(i.url_name, (None, None))[0],
                 "overdue": badges.get(i.url_name, (None, None))[1],
             }

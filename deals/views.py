@@ -116,13 +116,30 @@ def deal_list_view(request):
     return render(request, template, {"form": form, "rows": rows, "next_query": next_query})
 
 
+def _stage_bar(deal) -> list[tuple[str, str, str]]:
+    """The card's stage bar: stages passed («done»), the current one, the ones ahead."""
+    stages = COLUMNS[deal.service_line]
+    main = [s for s in stages if not s.endswith("terminated")]
+    position = main.index(deal.stage) if deal.stage in main else None
+    bar = []
+    for s in stages:
+        if s == deal.stage:
+            state = "current"
+        elif position is not None and s in main and main.index(s) < position:
+            state = "done"
+        else:
+            state = ""
+        bar.append((s, Stage(s).label, state))
+    return bar
+
+
 def _card_context(request, deal, **extra):
     managers = selectors.managers_for_assignment(request.user)
     return {
         "deal": deal,
         "money": selectors.deal_money(deal),
         "timeline": client_timeline(deal.client, deal=deal),
-        "columns": [(s, Stage(s).label) for s in COLUMNS[deal.service_line]],
+        "columns": _stage_bar(deal),
         "targets": [(t, Stage(t).label) for t in allowed_targets(deal.stage)],
         "payment_form": extra.pop("payment_form", None) or PaymentForm(),
         "schedule_form": extra.pop("schedule_form", None) or ScheduleForm(),

@@ -77,4 +77,11 @@ class NonTargetContact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.value
+        return self.display
+
+    @property
+    def display(self) -> str:
+        """«+7 903 111-22-33» for a phone, the address for an e-mail."""
+        from crm.phones import format_phone
+
+        return format_phone(self.value) if self.kind == self.Kind.PHONE else self.value

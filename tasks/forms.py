@@ -15,6 +15,10 @@ STAFF_ERRORS = {"invalid_choice": "Выберите действующего с�
 
 
 class StaffChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", "—")
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj):
         return f"{obj.full_name} · {obj.get_role_display()}"
 

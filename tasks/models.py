@@ -116,6 +116,19 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    STATUS_BADGES = {
+        Status.NEW: "text-bg-primary",
+        Status.IN_PROGRESS: "text-bg-info",
+        Status.AWAITING: "text-bg-warning",
+        Status.DONE: "text-bg-success",
+        Status.DEFERRED: "text-bg-secondary",
+        Status.REJECTED: "text-bg-danger",
+    }
+
+    @property
+    def status_badge(self) -> str:
+        return self.STATUS_BADGES.get(self.status, "text-bg-secondary")
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN

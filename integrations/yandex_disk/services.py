@@ -8,6 +8,7 @@ worker killed halfway leaves work the next run finishes.
 
 import io
 import random
+import tempfile
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -49,8 +50,24 @@ def backoff_seconds(attempts: int) -> float:
     return round(base * random.uniform(0.8, 1.2), 2)
 
 
+# What the admin reads on the sync page, in the office's words; the API's own name stays for support.
+PLAIN = {
+    "InsufficientStorageError": "На Диске кончилось место (507): освободите место или расширьте тариф.",
+    "UnauthorizedError": "Токен Яндекс.Диска не подходит (401): выпустите новый и задайте YANDEX_DISK_TOKEN.",
+    "ForbiddenError": "Нет прав на папку (403).",
+    "TooManyRequestsError": "Диск просит подождать (429).",
+    "YaDiskConnectionError": "Нет связи с Диском.",
+    "RequestTimeoutError": "Диск не ответил вовремя.",
+}
+
+
 def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"[:1000]
+    name = type(exc).__name__
+    if name in PLAIN:
+        return f"{PLAIN[name]} [{name}]"
+    if isinstance(exc, ya.RetriableYaDiskError):
+        return f"Диск временно недоступен. [{name}]"
+    return f"{name}: {exc}"[:1000]
 
 
 # --- where things belong -----------------------------------------------------------------
@@ -251,6 +268,10 @@ def _finish(folder, jobs, last_job, *, synced_path: str) -> None:
         if last_job is not None:
             # Jobs queued while this run worked stay pending: they get a run of their own.
             jobs.filter(id__lte=last_job).update(status=DiskJob.Status.DONE, done_at=now, last_error="")
+        # The folder is in line with the database now, so older failures of this client are over too.
+        DiskJob.objects.filter(
+            client_id=folder.client_id, kind=DiskJob.Kind.CLIENT, status=DiskJob.Status.FAILED
+        ).update(status=DiskJob.Status.DONE, done_at=now)
 
 
 def _record_attempt(jobs, last_job, exc) -> int:
@@ -367,10 +388,12 @@ def folder_listing(folder: ClientFolder) -> list:
     return sorted(disk.listdir(folder.synced_path), key=lambda item: (item.type != "dir", item.name))
 
 
-def file_download(folder: ClientFolder, name: str) -> bytes:
+def file_download(folder: ClientFolder, name: str):
+    """The file from the client's folder, spooled to a temporary file beyond 5 MB (scans can be large)."""
     if "/" in name or name in ("", ".", ".."):
         raise DiskPermanentError("недопустимое имя файла")
     disk = build_client()
-    out = io.BytesIO()
+    out = tempfile.SpooledTemporaryFile(max_size=5 * 1024 * 1024)  # noqa: SIM115 - the response closes it
     disk.download(f"{folder.synced_path}/{name}", out)
-    return out.getvalue()
+    out.seek(0)
+    return out

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -52,7 +52,7 @@ def folder_file_view(request, pk: int):
     folder = _folder(request, pk)
     name = request.GET.get("name", "")
     try:
-        content = services.file_download(folder, name)
+        spooled = services.file_download(folder, name)
     except services.DiskPermanentError:
         raise Http404 from None
     except TRANSPORT_ERRORS:
@@ -63,9 +63,7 @@ def folder_file_view(request, pk: int):
         target=folder.client,
         changes={"disk_file": f"{folder.synced_path}/{name}"},
     )
-    response = HttpResponse(content, content_type="application/octet-stream")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return FileResponse(spooled, as_attachment=True, filename=name)
 
 
 def _require_admin(request):

@@ -175,3 +175,19 @@ def test_head_sees_colleagues_by_rank(web, everyone):
     web.force_login(everyone["rop.msk"])
     team = block_of(web.get("/"), "_team")["team"]
     assert [p.username for p in team] == ["manager.msk", "manager2.msk", "lawyer.msk", "office"]
+
+
+@pytest.mark.parametrize(
+    "who, path, active",
+    [
+        ("manager.msk", "/deals/payments/", ["Платежи"]),
+        ("manager.msk", "/deals/board/db/", ["Сделки"]),
+        ("callcenter", "/leads/new/", ["Новое обращение"]),
+        ("callcenter", "/leads/", ["Лиды"]),
+        ("manager.msk", "/", ["Главная"]),
+        ("manager.msk", "/my-day/", ["Мои дела"]),
+    ],
+)
+def test_exactly_one_menu_item_is_lit(web, everyone, who, path, active):
+    web.force_login(everyone[who])
+    assert [i["title"] for i in web.get(path).context["nav_items"] if i["active"]] == active

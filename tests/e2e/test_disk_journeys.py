@@ -40,10 +40,7 @@ MOVE_BUDGET_SECONDS = 15
 SETUP_TIMEOUT = 60
 QUESTIONNAIRE = "Анкета.xlsx"
 WEB_UI = "https://disk.yandex.ru/client/disk"
-DISK_FULL = (
-    "InsufficientStorageError: Недостаточно свободного места. | Error description: Недостаточно свободного места."
-    " | Error code: DiskStorageQuotaExhaustedError | Status code: 507"
-)
+DISK_FULL = "На Диске кончилось место (507): освободите место или расширьте тариф. [InsufficientStorageError]"
 
 
 def wait_until(condition, *, worker, what: str, timeout: float = SETUP_TIMEOUT) -> float:
@@ -71,7 +68,7 @@ def folder_made(server, folder: str, worker) -> None:
 
 def questionnaire_name(folder: ClientFolder) -> str:
     """Who the questionnaire in the client's folder is about, read back from the Disk."""
-    return load_workbook(io.BytesIO(services.file_download(folder, QUESTIONNAIRE))).active["B2"].value
+    return load_workbook(services.file_download(folder, QUESTIONNAIRE)).active["B2"].value
 
 
 def test_moving_a_deal_on_the_board_moves_its_folder_on_the_disk_within_seconds(
@@ -146,7 +143,7 @@ def test_a_lawyer_opens_the_clients_folder_from_the_crm(
     folder_made(standin, path, worker)
     folder = ClientFolder.objects.get(client=client)
     assert folder.synced_path == path
-    questionnaire = services.file_download(folder, QUESTIONNAIRE)
+    questionnaire = services.file_download(folder, QUESTIONNAIRE).read()
     with translation.override("ru"):
         size = filesizeformat(len(questionnaire))
 

@@ -248,7 +248,7 @@ def test_task_unanswered_for_24_hours_is_flagged_on_card_list_and_to_its_author(
         enter_as(page, live_server, "manager.msk")
         page.goto("/tasks/")
         row = page.get_by_test_id("task-row").filter(has_text="Сверить платежи Крыловой")
-        expect(row.locator(".badge")).to_have_text("нет ответа 24 ч")
+        expect(row.locator("td").first.locator(".badge")).to_have_text("нет ответа 24 ч")
         row.get_by_role("link", name="Сверить платежи Крыловой", exact=True).click()
         page.wait_for_url(f"{live_server.url}/tasks/{task.pk}/")
         expect(page.get_by_test_id("feedback-late")).to_have_text("Нет ответа 24 часа")

@@ -1,6 +1,5 @@
 """The Disk mirror against the stand-in with the real yadisk client: each event moves the tree as the firm keeps it."""
 
-import io
 from datetime import date
 
 import pytest
@@ -57,7 +56,7 @@ def test_a_new_deal_creates_the_folder_with_the_questionnaire(disk, manager_msk)
     assert result.path == folder
     assert {folder, f"{folder}/Анкета.xlsx"} <= tree(disk)
     assert DiskJob.objects.get().status == "done"
-    sheet = load_workbook(io.BytesIO(services.file_download(ClientFolder.objects.get(), "Анкета.xlsx"))).active
+    sheet = load_workbook(services.file_download(ClientFolder.objects.get(), "Анкета.xlsx")).active
     assert sheet["B2"].value == "Белов Андрей Викторович"
 
 
@@ -191,7 +190,7 @@ def test_folder_listing_and_download_through_the_crm(disk, web, manager_msk, man
     assert [i.name for i in listing.context["items"]] == ["Анкета.xlsx"]
     assert listing.context["web_url"].startswith("https://disk.yandex.ru/client/disk/")
     got = web.get(f"/integrations/disk/clients/{deal.client_id}/file/?name=Анкета.xlsx")
-    assert got.status_code == 200 and got.content[:2] == b"PK"
+    assert got.status_code == 200 and b"".join(got.streaming_content)[:2] == b"PK"
     assert AuditEntry.objects.filter(action="view_pd", actor=manager_msk, target_id=str(deal.client_id)).count() == 1
     # Another branch, and a lawyer before the contract: not theirs to open.
     for outsider in (manager_spb, lawyer_msk):
@@ -265,3 +264,14 @@ def test_a_half_done_job_is_continued_from_where_the_folder_is(disk, manager_msk
     sync(deal.client)
     belov = {p for p in tree(disk) if "Белов" in p}
     assert belov == {f"{IVANOV}/ДБ/Подготовка к АС/Белов А.В.", f"{IVANOV}/ДБ/Подготовка к АС/Белов А.В./Анкета.xlsx"}
+
+
+def test_a_later_success_clears_the_clients_old_failures(disk, manager_msk):
+    deal = make_deal(manager=manager_msk)
+    faults(disk, next=[507])
+    with pytest.raises(services.DiskPermanentError):
+        sync(deal.client)
+    assert DiskJob.objects.get().last_error.startswith("На Диске кончилось место (507)")
+    deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
+    sync(deal.client)
+    assert set(DiskJob.objects.values_list("status", flat=True)) == {"done"}
