@@ -178,3 +178,24 @@ def test_many_clients_with_one_call_in_five_failing_all_converge(mirror, standin
     assert on_disk == expected, sorted(on_disk ^ expected)[:10]
     assert DiskJob.objects.exclude(status="done").count() == 0
     print(f"\n{count} clients, 20% faults: converged in {seconds:.1f} s, {calls(standin) / count:.1f} calls per client")
+
+
+def test_the_admins_import_button_runs_on_the_worker(mirror, standin, web, admin_user, manager_msk):
+    from integrations.models import DiskImportRun
+
+    worker = mirror()
+    disk = services.build_client()
+    for path in [IVANOV, f"{IVANOV}/ДБ", f"{IVANOV}/ДБ/В суде", f"{IVANOV}/ДБ/В суде/Орлов П.С.", "/Старое"]:
+        disk.mkdir(path)
+    web.force_login(admin_user)
+    assert web.post("/integrations/disk/import/").status_code == 302
+    run = DiskImportRun.objects.get()
+    deadline = time.monotonic() + 60
+    while DiskImportRun.objects.get(pk=run.pk).status == "running":
+        assert time.monotonic() < deadline, worker.output
+        time.sleep(0.3)
+    run.refresh_from_db()
+    assert (run.status, run.clients_created, run.started_by) == ("done", 1, admin_user)
+    assert [p["path"] for p in run.problems] == ["/Старое"]
+    page = web.get("/integrations/disk/")
+    assert "создано клиентов 1" in page.content.decode()
