@@ -13,6 +13,9 @@ from crm import services
 from crm.roles import Role
 from tests.factories import TEST_PASSWORD, BranchFactory, UserFactory
 
+# `celery_worker`: a real worker process, for integration tests and browser journeys alike.
+pytest_plugins = ["tests.celery_workers"]
+
 
 @pytest.fixture
 def msk(db):

@@ -13,43 +13,22 @@ so the free slots are known in advance; the live server answers from a thread
 of this process and sees the same clock.
 """
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from crm import activity_services
 from crm.models import Activity, Client, PoolRule
 from crm.tasks import clients_mark_abandoned_task, pool_hand_out_task
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import at, enter_as, moment
 from tests.factories import make_client, make_deal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-MSK = ZoneInfo("Europe/Moscow")
 WORKING_DAY_SLOTS = [f"{h:02}:00–{h + 1:02}:00 свободно" for h in range(9, 18)]
 SLOT_10_BUSY = "Иванов С.Н.: это время уже занято — дистанционная консультация 25.11.2026 10:00–11:00."
-
-
-def moment(*args) -> datetime:
-    return datetime(*args, tzinfo=MSK)
-
-
-def at(*args):
-    """Freeze the clock (this process: the test, the services and the live server's thread) at a Moscow time."""
-    return time_machine.travel(moment(*args), tick=False)
-
-
-def enter_as(page: Page, live_server, username: str) -> None:
-    """Start from a clean browser (no session) and log in as `username`."""
-    page.wait_for_load_state()
-    page.context.clear_cookies()
-    page.goto("/login/")
-    log_in(page, username)
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def alert(page: Page, text: str) -> Locator:

@@ -25,7 +25,8 @@ from deals.models import Deal
 from deals.services import deal_move_to_stage
 from integrations.models import ClientFolder, DiskJob
 from integrations.yandex_disk import services
-from tests.e2e.test_pipeline_journeys import column_cards, drag, enter_as
+from tests.e2e.helpers import enter_as
+from tests.e2e.test_pipeline_journeys import column_cards, drag
 from tests.factories import contract_data, court_data, make_deal
 from tests.integration import test_disk_worker as disk_worker
 from tests.integration.test_disk_worker import IVANOV, faults, tree

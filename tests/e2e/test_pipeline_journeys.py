@@ -20,22 +20,13 @@ from crm.models import Client
 from deals.models import Deal, DealStageCount, Payment
 from deals.services import deal_move_to_stage, payment_record
 from leads.models import Lead, NonTargetContact
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import enter_as
 from tests.factories import make_client, make_deal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NEEDS_CONTRACT = "Для стадии «Подготовка к АС» укажите: номер договора, дату договора, стоимость услуг."
 ONLY_TO_PREP = "Из стадии «В работе (не заключён)» можно перейти только в «Подготовка к АС»."
-
-
-def enter_as(page: Page, live_server, username: str) -> None:
-    """Start from a clean browser (no session) and log in as `username`."""
-    page.wait_for_load_state()  # leaving a page while its scripts load would abort them
-    page.context.clear_cookies()
-    page.goto("/login/")
-    log_in(page, username)
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def drag(page: Page, card: Locator, column: Locator) -> None:

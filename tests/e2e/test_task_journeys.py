@@ -12,14 +12,10 @@ shows is only right on 30.12.2025). The Celery worker is another process and
 keeps the real clock, so the Отчёт journey runs on today's date.
 """
 
-import os
 import time
-import uuid
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -29,37 +25,12 @@ from crm.models import Notification
 from tasks import services
 from tasks.models import ReportSchedule, Task, TaskComment, TaskParticipant
 from tasks.tasks import feedback_watch_task
-from tests.e2e.helpers import log_in
-from tests.integration.test_celery_worker import (
-    TASK_TIMEOUT,
-    WORKER_READY_TIMEOUT,
-    Worker,
-    forget_worker_queues,
-    worker_database_url,
-)
+from tests.celery_workers import TASK_TIMEOUT
+from tests.e2e.helpers import at, enter_as, moment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-MSK = ZoneInfo("Europe/Moscow")
 QUESTIONS = ["Сколько консультаций проведено?", "Сколько договоров заключено?", "Что мешало?"]
-
-
-def moment(*args) -> datetime:
-    return datetime(*args, tzinfo=MSK)
-
-
-def at(*args):
-    """Freeze the clock (this process: the test, the services and the live server's thread) at a Moscow time."""
-    return time_machine.travel(moment(*args), tick=False)
-
-
-def enter_as(page: Page, live_server, username: str) -> None:
-    """Start from a clean browser (no session) and log in as `username`."""
-    page.wait_for_load_state()
-    page.context.clear_cookies()
-    page.goto("/login/")
-    log_in(page, username)
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def open_from_my_tasks(page: Page, live_server, task: Task) -> None:
@@ -275,26 +246,6 @@ def test_task_unanswered_for_24_hours_is_flagged_on_card_list_and_to_its_author(
         [head_msk.pk, manager_msk.pk]
     )
     assert page_problems == []
-
-
-@pytest.fixture
-def celery_worker(transactional_db):
-    """A real `celery -A crm worker` on a queue of its own, on the database the live server uses."""
-    queue = f"test-{uuid.uuid4().hex}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
-        "DATABASE_URL": worker_database_url(),
-        "PYTHONUNBUFFERED": "1",
-    }
-    worker = Worker(queue, env)
-    try:
-        if worker.wait_for_line(" ready.", WORKER_READY_TIMEOUT) is None:
-            pytest.fail(f"Celery worker did not get ready (exit code {worker.process.poll()}):\n{worker.output}")
-        yield worker
-    finally:
-        worker.stop()
-        forget_worker_queues(worker)
 
 
 def test_recurring_report_is_set_by_beat_on_a_real_worker_and_handed_in(

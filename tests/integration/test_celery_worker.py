@@ -5,167 +5,17 @@ Works on both set-ups: SQLite + the file broker (no env vars) and PostgreSQL + R
 already running on this machine never takes the test's message.
 """
 
-import os
-import subprocess
-import sys
-import threading
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
-from kombu import Exchange, Queue
 
-from crm.celery import app as celery_app
 from crm.models import LoginFailure
 from crm.tasks import purge_login_failures_task
+from tests.celery_workers import TASK_TIMEOUT
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-WORKER_READY_TIMEOUT = 60
-TASK_TIMEOUT = 30
-CELERY = Path(sys.executable).with_name("celery")
-
-
-def worker_database_url() -> str:
-    """DATABASE_URL of the database this test process is using (the test database, not the real one)."""
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if db["ENGINE"] == "django.db.backends.postgresql":
-        credentials = quote(db["USER"] or "", safe="")
-        if db["PASSWORD"]:
-            credentials += ":" + quote(db["PASSWORD"], safe="")
-        netloc = (f"{credentials}@" if credentials else "") + (db["HOST"] or "127.0.0.1")
-        if db["PORT"]:
-            netloc += f":{db['PORT']}"
-        return f"postgres://{netloc}/{quote(db['NAME'], safe='')}"
-    raise NotImplementedError(f"no DATABASE_URL for {db['ENGINE']}")
-
-
-class Worker:
-    """A `celery -A crm worker` subprocess with its output collected line by line.
-
-    Failing assertions quote `output`, so a failure shows what the worker said.
-    """
-
-    def __init__(self, queue: str, env: dict):
-        self.queue = queue
-        self.nodename = f"{queue}@test"
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        self.process = subprocess.Popen(
-            [
-                str(CELERY),
-                "-A",
-                "crm",
-                "worker",
-                "--pool",
-                "solo",
-                "-Q",
-                queue,
-                "-n",
-                self.nodename,
-                "--loglevel",
-                "INFO",
-                # No chatter with other workers: faster start, full isolation.
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for line in self.process.stdout:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_for_line(self, fragment: str, timeout: float) -> str | None:
-        """The first output line containing `fragment`, or None if the worker exits or time runs out."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                for line in self.lines:
-                    if fragment in line:
-                        return line
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or (self.process.poll() is not None and not self._reader.is_alive()):
-                    return None
-                self._changed.wait(min(remaining, 0.5))
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()  # warm shutdown
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self._reader.join(timeout=5)
-        self.process.stdout.close()
-
-
-def forget_worker_queues(worker: Worker) -> None:
-    """Unbind the worker's task queue and its remote-control (pidbox) queue in the broker.
-
-    Workers leave these bindings behind; with the file broker each dead pidbox binding
-    would then receive a copy of every later broadcast, so a test run cleans up after itself.
-    """
-    queues = [
-        Queue(worker.queue, Exchange(worker.queue), routing_key=worker.queue),
-        Queue(f"{worker.nodename}.celery.pidbox", Exchange("celery.pidbox", type="fanout"), auto_delete=True),
-    ]
-    with celery_app.connection_for_write() as conn:
-        for queue in queues:
-            bound = queue(conn.default_channel)
-            bound.declare()  # makes the binding known to this connection, so delete() removes it
-            bound.delete()
-        if conn.transport.driver_type == "filesystem":
-            # The file broker keeps the (now empty) table of the test's exchange as a file.
-            (Path(conn.transport_options["control_folder"]) / f"{worker.queue}.exchange").unlink(missing_ok=True)
-
-
-@pytest.fixture
-def celery_worker(transactional_db):
-    queue = f"test-{uuid.uuid4().hex}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
-        "DATABASE_URL": worker_database_url(),
-        "PYTHONUNBUFFERED": "1",
-    }
-    worker = Worker(queue, env)
-    try:
-        if worker.wait_for_line(" ready.", WORKER_READY_TIMEOUT) is None:
-            pytest.fail(
-                f"Celery worker did not get ready (waited up to {WORKER_READY_TIMEOUT} s, "
-                f"exit code {worker.process.poll()}):\n{worker.output}"
-            )
-        yield worker
-    finally:
-        worker.stop()
-        forget_worker_queues(worker)
 
 
 def test_worker_purges_old_login_failures_from_the_test_database(celery_worker):

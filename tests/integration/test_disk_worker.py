@@ -18,8 +18,8 @@ from crm.client_services import client_update
 from deals.services import deal_move_to_stage, deal_reassign
 from integrations.models import ClientFolder, DiskJob
 from integrations.yandex_disk import services, tasks
+from tests.celery_workers import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
 from tests.factories import contract_data, make_deal
-from tests.integration.test_celery_worker import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
 from tests.standins.yadisk_server import StandinServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
