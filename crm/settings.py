@@ -228,6 +228,7 @@ YANDEX_DISK_QUEUE = env_str("YANDEX_DISK_QUEUE", "disk")
 YANDEX_DISK_LEASE_SECONDS = env_int("YANDEX_DISK_LEASE_SECONDS", 180)
 # First retry after about this many seconds, doubling up to an hour.
 YANDEX_DISK_BACKOFF_SECONDS = float(env_str("YANDEX_DISK_BACKOFF_SECONDS", "5"))
+YANDEX_DISK_BACKOFF_MAX_SECONDS = float(env_str("YANDEX_DISK_BACKOFF_MAX_SECONDS", "3600"))
 # Beat's mirror jobs (redrive, reconciliation) go to the mirror's queue too.
 CELERY_TASK_ROUTES = {"integrations.*": {"queue": YANDEX_DISK_QUEUE}}
 

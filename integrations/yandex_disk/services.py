@@ -27,7 +27,6 @@ from integrations.models import ClientDocument, ClientFolder, DiskJob
 from integrations.yandex_disk import paths
 from integrations.yandex_disk.client import build_client
 
-MAX_BACKOFF_SECONDS = 3600
 QUESTIONNAIRE = "Анкета.xlsx"
 PAYMENTS_FILE = "Платежи.xlsx"
 # Network trouble, 429 and 5xx are worth another try; everything else (401, 403, 507…) needs a person.
@@ -46,7 +45,8 @@ class DiskPermanentError(Exception):
 
 def backoff_seconds(attempts: int) -> float:
     """5 s, 10 s, 20 s … up to an hour, with jitter so a crowd of retries spreads out."""
-    base = min(MAX_BACKOFF_SECONDS, settings.YANDEX_DISK_BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+    cap = settings.YANDEX_DISK_BACKOFF_MAX_SECONDS
+    base = min(cap, settings.YANDEX_DISK_BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
     return round(base * random.uniform(0.8, 1.2), 2)
 
 
