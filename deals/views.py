@@ -134,9 +134,25 @@ def _stage_bar(deal) -> list[tuple[str, str, str]]:
 
 
 def _card_context(request, deal, **extra):
+    from crm.activity_selectors import activities_visible_to
+    from tasks.models import Task
+    from tasks.selectors import tasks_visible_to
+
     managers = selectors.managers_for_assignment(request.user)
     return {
         "deal": deal,
+        "deal_tasks": list(
+            tasks_visible_to(request.user)
+            .filter(deal=deal, status__in=Task.OPEN)
+            .select_related("responsible")
+            .order_by("deadline", "pk")[:10]
+        ),
+        "deal_activities": list(
+            activities_visible_to(request.user)
+            .filter(deal=deal, status="planned")
+            .select_related("responsible")
+            .order_by("planned_at", "pk")[:10]
+        ),
         "money": selectors.deal_money(deal),
         "timeline": client_timeline(deal.client, deal=deal),
         "columns": _stage_bar(deal),

@@ -81,7 +81,8 @@ def _linked_deal(request, form):
 
 @login_required
 def task_create_view(request):
-    form = TaskForm(request.POST or None, request.FILES or None, user=request.user)
+    initial = {"deal": request.GET.get("deal")} if request.GET.get("deal", "").isdigit() else None
+    form = TaskForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         deal = _linked_deal(request, form)
         if deal is not False:

@@ -93,7 +93,8 @@ def test_card_page_and_query_count(web, manager_msk, query_count):
     deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
     web.force_login(manager_msk)
     web.get(reverse("deals:detail", args=[deal.pk]))
-    with query_count(9):  # session, user, menu counters, deal+client+manager+branch, 4 prefetches, timeline
+    # session, user, menu counters, deal+client+manager+branch, 4 prefetches, timeline, open tasks, planned activities
+    with query_count(11):
         response = web.get(reverse("deals:detail", args=[deal.pk]))
     body = response.content.decode()
     assert "№ ДБ-17/2026 от 02.11.2026" in body
@@ -177,3 +178,22 @@ def test_name_search_follows_a_renamed_client(web, manager_msk):
     for q in ("новиков иван", "79167654321"):
         assert [d.pk for d in web.get(f"/deals/?q={q}").context["rows"]] == [deal.pk], q
     assert web.get("/deals/?q=старов").context["rows"] == []
+
+
+def test_card_shows_the_deals_open_tasks_and_planned_activities(web, manager_msk, head_msk):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.activity_services import activity_plan
+    from tasks.services import task_create
+
+    deal = make_deal(manager=manager_msk)
+    task = task_create(author=head_msk, responsible=manager_msk, title="Выставить счёт", deal=deal)
+    call = activity_plan(by=manager_msk, kind="call", planned_at=timezone.now() + timedelta(days=1), client=deal.client)
+    web.force_login(manager_msk)
+    card = web.get(f"/deals/{deal.pk}/")
+    assert [t.pk for t in card.context["deal_tasks"]] == [task.pk]
+    assert [a.pk for a in card.context["deal_activities"]] == [call.pk]
+    form = web.get(f"/tasks/new/?deal={deal.pk}").context["form"]
+    assert form["deal"].value() == str(deal.pk)
