@@ -32,14 +32,17 @@ class FastSelect(forms.Select):
     """
 
     def render(self, name, value, attrs=None, renderer=None):
-        from django.utils.html import format_html, format_html_join
+        from html import escape
+
+        from django.utils.safestring import mark_safe
 
         selected = "" if value is None else str(value)
         attrs = self.build_attrs(self.attrs, attrs)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((v, " selected" if str(v) == selected else "", label) for v, label in self.choices),
+        attributes = "".join(
+            f' {escape(str(k))}="{escape(str(v))}"' for k, v in attrs.items() if v not in (None, False)
         )
-        attributes = format_html_join("", ' {}="{}"', ((k, v) for k, v in attrs.items() if v not in (None, False)))
-        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
+        options = "".join(
+            f'<option value="{escape(str(v))}"{" selected" if str(v) == selected else ""}>{escape(str(label))}</option>'
+            for v, label in self.choices
+        )
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{options}</select>')  # noqa: S308 - every part escaped above

@@ -46,15 +46,17 @@ class StageFieldsForm(forms.Form):
 class DealListFilterForm(forms.Form):
     q = forms.CharField(label="Поиск", required=False, max_length=100)
     service_line = forms.ChoiceField(
-        label="Направление", required=False, choices=[("", "ДБ и ДУ"), *ServiceLine.choices]
+        label="Направление", required=False, choices=[("", "ДБ и ДУ"), *ServiceLine.choices], widget=FastSelect
     )
-    stage = forms.ChoiceField(label="Стадия", required=False)
-    source = forms.ChoiceField(label="Источник", required=False, choices=[("", "Любой источник"), *Deal.Source.choices])
+    stage = forms.ChoiceField(label="Стадия", required=False, widget=FastSelect)
+    source = forms.ChoiceField(
+        label="Источник", required=False, choices=[("", "Любой источник"), *Deal.Source.choices], widget=FastSelect
+    )
     branch = forms.TypedChoiceField(label="Филиал", required=False, coerce=int, empty_value=None, widget=FastSelect)
     manager = forms.TypedChoiceField(label="Менеджер", required=False, coerce=int, empty_value=None, widget=FastSelect)
     created_from = forms.DateField(label="Создана с", required=False, **DATE)
     created_to = forms.DateField(label="по", required=False, **DATE)
-    sort = forms.ChoiceField(label="Порядок", required=False, choices=list(SORT_LABELS.items()))
+    sort = forms.ChoiceField(label="Порядок", required=False, choices=list(SORT_LABELS.items()), widget=FastSelect)
     cursor = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, branches=(), managers=(), **kwargs):

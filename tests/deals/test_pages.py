@@ -197,3 +197,14 @@ def test_card_shows_the_deals_open_tasks_and_planned_activities(web, manager_msk
     assert [a.pk for a in card.context["deal_activities"]] == [call.pk]
     form = web.get(f"/tasks/new/?deal={deal.pk}").context["form"]
     assert form["deal"].value() == str(deal.pk)
+
+
+def test_fast_select_marks_the_choice_and_escapes():
+    from crm.forms_util import FastSelect
+
+    widget = FastSelect(attrs={"class": "form-select"}, choices=[("", "Все"), (7, 'Иванов <"И">')])
+    html = widget.render("manager", 7)
+    assert html == (
+        '<select name="manager" class="form-select"><option value="">Все</option>'
+        '<option value="7" selected>Иванов &lt;&quot;И&quot;&gt;</option></select>'
+    )
