@@ -34,6 +34,14 @@ def activities_visible_to(user: User) -> QuerySet[Activity]:
     return Activity.objects.filter(q)
 
 
+def client_for_booking(user: User, pk) -> Client | None:
+    """The client a meeting or activity is for: the intake desk (call-centre, office) books for any
+    client — it sees contact fields only; case workers only for the clients they may open."""
+    if user.role in (Role.CALL_CENTRE, Role.OFFICE_MANAGER):
+        return Client.objects.filter(pk=pk).first()
+    return clients_visible_to(user).filter(pk=pk).first()
+
+
 def activity_get_for_user(user: User, pk) -> Activity:
     activity = activities_visible_to(user).select_related("client", "deal", "lead", "responsible").filter(pk=pk).first()
     if activity is None:
@@ -195,16 +203,25 @@ def calendar_get_owner(user: User, pk) -> User:
     return owner
 
 
-def calendar_entries(owner: User, start: date, end: date) -> list[Activity]:
-    """The manager's planned and done entries between two dates (end exclusive)."""
+def calendar_entries(viewer: User, owner: User, start: date, end: date) -> list[Activity]:
+    """The manager's planned and done entries between two dates (end exclusive).
+
+    Everyone on staff reads a manager's schedule, but who the meeting is with and
+    what it is about only where the viewer may open that activity: a lawyer sees
+    «Встреча 10:00–11:00», not a client who has no contract yet (`e.details_visible`).
+    """
     lo, _ = _day_bounds(start)
     hi, _ = _day_bounds(end)
-    return list(
+    entries = list(
         Activity.objects.filter(responsible=owner, planned_at__gte=lo, planned_at__lt=hi)
         .exclude(status=Activity.Status.CANCELLED)
         .select_related("client", "lead", "booked_by")
         .order_by("planned_at", "pk")[:LIST_LIMIT]
     )
+    visible = set(activities_visible_to(viewer).filter(pk__in=[e.pk for e in entries]).values_list("pk", flat=True))
+    for e in entries:
+        e.details_visible = e.pk in visible
+    return entries
 
 
 @dataclass

@@ -4,6 +4,7 @@ booking meetings without overlaps, abandoned clients, the pool and «потер�
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from crm import access
@@ -126,7 +127,7 @@ def activity_plan(
     prefix = "Входящее" if direction == Activity.Direction.INBOUND else "Запланировано"
     _timeline(activity, f"{prefix}: {_describe(activity)}, {responsible.short_name}", by)
     if responsible.pk != by.pk:
-        notify(users=[responsible], text=f"Новое дело: {_describe(activity)}", url="/my-day/", skip=by)
+        notify(users=[responsible], text=f"Новое дело: {_describe(activity)}", url=reverse("crm:my_day"), skip=by)
     if client is not None and client.status == Client.Status.ABANDONED:
         Client.objects.filter(pk=client.pk).update(status=Client.Status.ACTIVE)
     return activity
@@ -286,7 +287,7 @@ def meeting_book(
                 notify(
                     users=[manager],
                     text=f"{by.short_name} записал(а) к вам: {_describe(activity)} — {activity.who}",
-                    url="/my-day/",
+                    url=reverse("crm:my_day"),
                     skip=by,
                 )
     except IntegrityError:
@@ -312,7 +313,10 @@ def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, end
         raise _overlap(activity.responsible) from None
     _timeline(activity, f"Перенесено: {old} → {timezone.localtime(starts_at):%d.%m.%Y %H:%M}", by)
     notify(
-        users=[activity.responsible], text=f"Встреча перенесена: {old} → {_describe(activity)}", url="/my-day/", skip=by
+        users=[activity.responsible],
+        text=f"Встреча перенесена: {old} → {_describe(activity)}",
+        url=reverse("crm:my_day"),
+        skip=by,
     )
     return activity
 
@@ -329,7 +333,7 @@ def meeting_cancel(*, activity: Activity, by: User, reason: str = "") -> Activit
     activity.done_at = timezone.now()
     activity.save(update_fields=["status", "result", "done_at"])
     _timeline(activity, f"Отменено: {_describe(activity)}. {activity.result}", by)
-    notify(users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url="/my-day/", skip=by)
+    notify(users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url=reverse("crm:my_day"), skip=by)
     return activity
 
 
@@ -393,7 +397,12 @@ def client_reanimate(
     activity = activity_plan(
         by=by or manager, kind=Kind.CALL, planned_at=planned_at, responsible=manager, client=client, subject=subject
     )
-    notify(users=[manager], text=f"Клиент на реанимацию: {client.display_name}", url=f"/clients/{client.pk}/", skip=by)
+    notify(
+        users=[manager],
+        text=f"Клиент на реанимацию: {client.display_name}",
+        url=reverse("crm:client_detail", args=[client.pk]),
+        skip=by,
+    )
     audit_record(actor=by, action=Action.UPDATE, target=client, changes={"status": "active", "manager": str(manager)})
     return activity
 

@@ -25,7 +25,7 @@ from crm.activity_forms import (
     ReanimateForm,
     RescheduleForm,
 )
-from crm.client_selectors import client_get_for_user, clients_visible_to, contact_lookup
+from crm.client_selectors import client_get_for_user, contact_lookup
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.models import Client, PoolRule
@@ -124,7 +124,7 @@ def calendar_view(request, pk: int | None = None):
     day = form.cleaned_data.get("date") or timezone.localdate()
     start = day - timedelta(days=day.weekday()) if view == "week" else day
     days = [start + timedelta(days=i) for i in range(7 if view == "week" else 1)]
-    entries = activity_selectors.calendar_entries(owner, days[0], days[-1] + timedelta(days=1))
+    entries = activity_selectors.calendar_entries(request.user, owner, days[0], days[-1] + timedelta(days=1))
     by_day = {d: [] for d in days}
     for e in entries:
         by_day.setdefault(timezone.localtime(e.planned_at).date(), []).append(e)
@@ -150,7 +150,9 @@ def calendar_view(request, pk: int | None = None):
 def calendar_ics_view(request, pk: int):
     owner = activity_selectors.calendar_get_owner(request.user, pk)
     today = timezone.localdate()
-    entries = activity_selectors.calendar_entries(owner, today - timedelta(days=30), today + timedelta(days=90))
+    entries = activity_selectors.calendar_entries(
+        request.user, owner, today - timedelta(days=30), today + timedelta(days=90)
+    )
     response = HttpResponse(ics.calendar(owner, entries), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="calendar-{owner.username}.ics"'
     return response
@@ -195,10 +197,7 @@ def _booking_subject(request, form):
         lead = lead_get_for_user(request.user, d["lead"])
         return {"lead": lead, "client": lead.client}
     if d.get("client"):
-        if request.user.role in (Role.CALL_CENTRE, Role.OFFICE_MANAGER):
-            client = Client.objects.filter(pk=d["client"]).first()  # contact fields only: the intake desk's right
-        else:
-            client = clients_visible_to(request.user).filter(pk=d["client"]).first()
+        client = activity_selectors.client_for_booking(request.user, d["client"])
         if client is None:
             raise Http404
         return {"client": client}

@@ -42,8 +42,10 @@ def calendar(owner: User, entries: list[Activity]) -> str:
     stamp = _utc(datetime.now(UTC))
     for a in entries:
         end = a.ends_at or a.planned_at + timedelta(minutes=15)
-        summary = a.get_kind_display() + (f": {a.who}" if a.who else "")
-        description = a.subject + (f"\nРезультат: {a.result}" if a.result else "")
+        # A feed for scheduling: who and what only where the viewer may open the entry; never its result.
+        shown = getattr(a, "details_visible", False)
+        summary = a.get_kind_display() + (f": {a.who}" if shown and a.who else "")
+        description = a.subject if shown else ""
         lines += [
             "BEGIN:VEVENT",
             f"UID:activity-{a.pk}@{host}",
@@ -54,7 +56,7 @@ def calendar(owner: User, entries: list[Activity]) -> str:
         ]
         if description.strip():
             lines.append(f"DESCRIPTION:{_escape(description.strip())}")
-        if a.location:
+        if shown and a.location:
             lines.append(f"LOCATION:{_escape(a.location)}")
         lines.append("STATUS:CONFIRMED" if a.status == Activity.Status.PLANNED else "STATUS:TENTATIVE")
         lines.append("END:VEVENT")

@@ -8,6 +8,7 @@ DomainError with a Russian message and change nothing.
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.client_services import timeline_add
@@ -15,7 +16,7 @@ from crm.errors import DomainError
 from crm.models import AuditEntry, TimelineEntry, User
 from crm.notifications import notify
 from crm.services import audit_record
-from crm.workdays import add_working_days, is_working_day
+from crm.workdays import add_working_days
 from tasks.models import (
     FEEDBACK_HOURS,
     MAX_WORKING_DAYS,
@@ -51,7 +52,7 @@ class Decision:
 
 
 def task_url(task: Task) -> str:
-    return f"/tasks/{task.pk}/"
+    return reverse("tasks:detail", args=[task.pk])
 
 
 def default_deadline(today: date | None = None) -> date:
@@ -71,11 +72,11 @@ def _check_person(user: User | None, *, field: str, what: str) -> User:
     return user
 
 
-def _check_deadline(deadline: date, reason: str, *, start: date | None = None) -> None:
+def _check_deadline(deadline: date, reason: str) -> None:
     today = timezone.localdate()
     if deadline < today:
         raise DomainError("Срок не может быть в прошлом.", field="deadline")
-    limit = add_working_days(start or today, MAX_WORKING_DAYS)
+    limit = add_working_days(today, MAX_WORKING_DAYS)
     if deadline > limit and not reason.strip():
         raise DomainError(
             f"Срок больше {MAX_WORKING_DAYS} рабочих дней (позже {limit:%d.%m.%Y}): укажите реальный срок и причину.",
@@ -339,7 +340,7 @@ def task_start(*, task: Task, by: User) -> Task:
     return task
 
 
-def _close(task: Task, status: str, by: User | None) -> list[str]:
+def _close(task: Task, status: str) -> list[str]:
     task.status = status
     task.completed_at = timezone.now()
     return ["status", "completed_at"]
@@ -369,7 +370,7 @@ def task_complete(*, task: Task, by: User, text: str = "") -> Task:
         _event(task, TaskEvent.Kind.STATUS, f"{by.short_name}: выполнено, ждёт контроля постановщика", by)
         notify(users=[task.author], text=f"Задача выполнена, проверьте: {task.title}", url=task_url(task), skip=by)
     else:
-        changed += _close(task, Status.DONE, by)
+        changed += _close(task, Status.DONE)
         _event(task, TaskEvent.Kind.STATUS, f"{by.short_name}: задача выполнена", by)
         _timeline_closed(task, by)
     task.save(update_fields=sorted(set(changed)))
@@ -397,7 +398,7 @@ def task_accept(*, task: Task, by: User) -> Task:
         raise DomainError("Принять работу может только постановщик.", code="forbidden")
     if task.status != Status.AWAITING:
         raise DomainError("Задача не ждёт контроля.", code="state")
-    task.save(update_fields=_close(task, Status.DONE, by))
+    task.save(update_fields=_close(task, Status.DONE))
     _event(task, TaskEvent.Kind.STATUS, f"{by.short_name} принял(а) работу", by)
     _timeline_closed(task, by)
     notify(users=[task.responsible], text=f"Работа принята: {task.title}", url=task_url(task), skip=by)
@@ -451,7 +452,7 @@ def task_decline(*, task: Task, by: User, text: str) -> Task:
         raise DomainError("Напишите причину отказа.", field="text")
     changed = _mark_reply(task, by)
     TaskComment.objects.create(task=task, author=by, text=text.strip())
-    changed += _close(task, Status.REJECTED, by)
+    changed += _close(task, Status.REJECTED)
     task.save(update_fields=sorted(set(changed)))
     _event(task, TaskEvent.Kind.STATUS, f"{by.short_name} отклонил(а) задачу", by)
     notify(users=[task.author], text=f"Задача отклонена: {task.title}", url=task_url(task), skip=by)
@@ -459,7 +460,7 @@ def task_decline(*, task: Task, by: User, text: str) -> Task:
     return task
 
 
-def _hand_over(task: Task, *, by: User, to: User) -> None:
+def _hand_over(task: Task, *, to: User) -> None:
     """The current responsible passes the task on and stays as an observer."""
     old = task.responsible
     TaskParticipant.objects.filter(task=task, user=to, role=Role.CO_EXECUTOR).delete()
@@ -487,7 +488,7 @@ def task_delegate(*, task: Task, by: User, to: User | None, text: str = "") -> T
     if task.form == Form.PR:
         raise DomainError("ПР не делегируют: его решают или передают выше по линии руководства.", field="to")
     _mark_reply(task, by)  # the hand-over is the delegator's reply (late or not)
-    _hand_over(task, by=by, to=to)
+    _hand_over(task, to=to)
     task.save()
     if text.strip():
         TaskComment.objects.create(task=task, author=by, text=text.strip())
@@ -525,7 +526,7 @@ def task_decide(*, task: Task, by: User, decision: str, text: str) -> Task:
         if boss.pk == task.author_id:
             raise DomainError("Следующий пост — автор ПР: примите решение сами.", field="decision")
         TaskComment.objects.create(task=task, author=by, text=f"{label}: {text}", kind=TaskComment.Kind.DECISION)
-        _hand_over(task, by=by, to=boss)
+        _hand_over(task, to=boss)
         task.deadline = default_deadline()
         task.save()
         _event(task, TaskEvent.Kind.ESCALATED, f"{by.short_name} передал(а) выше: {boss.short_name}", by)
@@ -542,7 +543,7 @@ def task_decide(*, task: Task, by: User, decision: str, text: str) -> Task:
             task.status = Status.AWAITING
             changed.append("status")
         else:
-            changed += _close(task, Status.DONE if decision == Decision.APPROVE else Status.REJECTED, by)
+            changed += _close(task, Status.DONE if decision == Decision.APPROVE else Status.REJECTED)
             _timeline_closed(task, by)
         task.save(update_fields=sorted(set(changed)))
         _event(task, TaskEvent.Kind.DECIDED, f"{by.short_name}: {label.lower()}", by)
@@ -653,18 +654,16 @@ def _clean_questions(questions) -> list[str]:
 
 def report_period_start(schedule: ReportSchedule, day: date) -> date:
     """The first day on or after `day` when this schedule's report is due to be set."""
-    candidate = day
-    for _ in range(400):
-        if schedule.period == ReportSchedule.Period.DAILY:
-            ok = is_working_day(candidate)
-        elif schedule.period == ReportSchedule.Period.WEEKLY:
-            ok = candidate.weekday() == schedule.weekday
-        else:
-            ok = candidate.day == min(schedule.month_day, 28)
-        if ok:
-            return candidate
-        candidate += timedelta(days=1)
-    raise ValueError("no period start within a year")
+    if schedule.period == ReportSchedule.Period.DAILY:
+        # The first working day on or after `day`: one calendar read, not one per day.
+        return add_working_days(day - timedelta(days=1), 1)
+    if schedule.period == ReportSchedule.Period.WEEKLY:
+        return day + timedelta(days=(schedule.weekday - day.weekday()) % 7)
+    month_day = min(schedule.month_day, 28)
+    if day.day <= month_day:
+        return day.replace(day=month_day)
+    next_month = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return next_month.replace(day=month_day)
 
 
 @transaction.atomic
@@ -723,9 +722,9 @@ def reports_create_due(*, today: date | None = None) -> list[Task]:
     """Beat: create the report tasks whose day has come. Safe to run twice or in parallel."""
     today = today or timezone.localdate()
     created = []
-    due = ReportSchedule.objects.filter(is_active=True, next_run__lte=today).select_related("author", "responsible")
-    for schedule in due:
-        created += _report_create_for(schedule.pk, today)
+    due = ReportSchedule.objects.filter(is_active=True, next_run__lte=today).values_list("pk", flat=True)
+    for schedule_id in due:
+        created += _report_create_for(schedule_id, today)  # each under its own row lock
     return created
 
 
@@ -785,7 +784,7 @@ def report_submit(*, task: Task, by: User, answers: list[str]) -> Task:
         )
     changed = _mark_reply(task, by)
     task.answers = answers
-    changed += ["answers", *_close(task, Status.DONE, by)]
+    changed += ["answers", *_close(task, Status.DONE)]
     task.save(update_fields=sorted(set(changed)))
     _event(task, TaskEvent.Kind.STATUS, f"{by.short_name} сдал(а) отчёт", by)
     notify(users=[task.author], text=f"Сдан отчёт: {task.title}", url=task_url(task), skip=by)
@@ -807,11 +806,13 @@ def feedback_flag_overdue(*, now: datetime | None = None) -> int:
             feedback_flagged_at__isnull=True,
         ).select_related("author", "responsible")[:1000]
     )
+    flagged = 0
     for task in late:
         with transaction.atomic():
             updated = Task.objects.filter(pk=task.pk, feedback_flagged_at__isnull=True, first_reply_at__isnull=True)
             if not updated.update(feedback_flagged_at=now, feedback_late=True):
                 continue  # answered or flagged meanwhile
+            flagged += 1
             _event(
                 task,
                 TaskEvent.Kind.FEEDBACK_LATE,
@@ -823,7 +824,7 @@ def feedback_flag_overdue(*, now: datetime | None = None) -> int:
                 text=f"Нет ответа {FEEDBACK_HOURS} ч по задаче «{task.title}» ({task.responsible.short_name})",
                 url=task_url(task),
             )
-    return len(late)
+    return flagged
 
 
 def deadlines_notify(*, today: date | None = None) -> tuple[int, int]:

@@ -61,7 +61,6 @@ def task_list_view(request):
         "next_cursor": next_cursor,
         "query": query.urlencode(),
         "counts": selectors.tab_counts(user),
-        "today": timezone.localdate(),
     }
     if request.htmx and request.GET.get("cursor"):
         return render(request, "tasks/_rows.html", context)
@@ -175,7 +174,6 @@ def _card(request, task, status=200, **forms):
         "report_form": forms.get("report") or ReportAnswersForm(questions=task.questions),
         "route": [e for e in card["events"] if e.kind in ROUTE_EVENTS],
         "report_pairs": list(zip(task.questions, task.answers, strict=False)),
-        "today": timezone.localdate(),
         "error_panel": forms.get("panel", ""),
     }
     return render(request, "tasks/detail.html", context, status=status)
@@ -190,7 +188,7 @@ def task_detail_view(request, pk: int):
     return _card(request, selectors.task_get_for_user(request.user, pk))
 
 
-# Each action: (form class, needs the user in the form, the service call, the success message).
+# Each action: (form class or None, the service call, the success message).
 def _actions(user):
     return {
         "comment": (

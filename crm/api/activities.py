@@ -14,10 +14,8 @@ from rest_framework.views import APIView
 from crm import activity_selectors, activity_services
 from crm import selectors as crm_selectors
 from crm.api.errors import as_validation_error
-from crm.client_selectors import clients_visible_to
 from crm.errors import DomainError
 from crm.models import Activity, Client
-from crm.roles import Role
 
 
 class ActivitySerializer(serializers.ModelSerializer):
@@ -68,10 +66,7 @@ class MeetingCreateSerializer(serializers.Serializer):
 
 
 def _client_for(user, pk: int) -> Client:
-    if user.role in (Role.CALL_CENTRE, Role.OFFICE_MANAGER):
-        client = Client.objects.filter(pk=pk).first()  # the intake desk books for any client (contact fields)
-    else:
-        client = clients_visible_to(user).filter(pk=pk).first()
+    client = activity_selectors.client_for_booking(user, pk)
     if client is None:
         raise serializers.ValidationError({"client": ["Такого клиента нет."]})
     return client

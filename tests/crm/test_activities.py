@@ -417,13 +417,18 @@ def test_other_branch_cannot_see_or_cancel(web, call_centre, manager_msk, manage
 def test_calendar_week_and_ics(web, call_centre, manager_msk, lawyer_msk):
     with at(2026, 11, 24, 8, 0):
         book(call_centre, manager_msk, msk(2026, 11, 25, 10, 0))
+        web.force_login(manager_msk)
+        own_ics = web.get(f"/calendar/{manager_msk.pk}.ics").content.decode()
         web.force_login(lawyer_msk)  # another department reads the schedule
         week = web.get(f"/calendar/{manager_msk.pk}/?view=week&date=2026-11-25")
         ics = web.get(f"/calendar/{manager_msk.pk}.ics")
     assert [len(items) for _, items in week.context["days"]] == [0, 0, 1, 0, 0, 0, 0]
     body = ics.content.decode()
     assert ics["Content-Type"] == "text/calendar; charset=utf-8"
-    assert "DTSTART:20261125T070000Z" in body and "SUMMARY:Встреча: Встречин Иван Петрович" in body
+    assert "DTSTART:20261125T070000Z" in own_ics and "SUMMARY:Встреча: Встречин Иван Петрович" in own_ics
+    # The lawyer sees the time taken, not a client who has no contract (nor what the meeting is about).
+    assert "DTSTART:20261125T070000Z" in body and "SUMMARY:Встреча\r\n" in body
+    assert "Встречин" not in body and "Встречин" not in week.content.decode()
 
 
 def test_home_counts_the_rule_for_manager_and_head(web, manager_msk, head_msk):

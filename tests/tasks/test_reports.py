@@ -106,3 +106,21 @@ def test_stopped_schedule_creates_nothing(head_msk, manager_msk):
         services.report_schedule_stop(schedule=schedule, by=head_msk)
     with at(2026, 11, 27, 9, 0):
         assert services.reports_create_due() == []
+
+
+@pytest.mark.parametrize(
+    "today, period, extra, expected",
+    [
+        (date(2026, 11, 20), "monthly", {"month_day": 15}, date(2026, 12, 15)),
+        (date(2026, 11, 15), "monthly", {"month_day": 15}, date(2026, 11, 15)),
+        (date(2026, 12, 20), "monthly", {"month_day": 5}, date(2027, 1, 5)),
+        (date(2026, 11, 28), "weekly", {"weekday": 0}, date(2026, 11, 30)),
+        (date(2026, 12, 31), "daily", {}, date(2027, 1, 11)),
+    ],
+)
+def test_first_period_of_a_schedule(head_msk, manager_msk, today, period, extra, expected):
+    with at(today.year, today.month, today.day, 9, 0):
+        schedule = services.report_schedule_create(
+            by=head_msk, responsible=manager_msk, title="Отчёт", questions=["Итог"], period=period, **extra
+        )
+    assert schedule.next_run == expected
