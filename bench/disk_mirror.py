@@ -49,8 +49,8 @@ def main():
     from django.core.management import call_command
     from django.db.models import Sum
 
+    from clients.services import client_update
     from crm import services as crm_services
-    from crm.client_services import client_update
     from crm.roles import Role
     from deals.services import deal_move_to_stage, deal_reassign
     from integrations.models import ClientFolder, DiskJob

@@ -1,7 +1,7 @@
 """Demo org chart: two branches and one account per role, all with one password.
 
 Later apps add their own demo records by extending `seed_demo` with a
-function of their own (see crm/management/commands/seed_demo.py).
+function of their own (see web/management/commands/seed_demo.py).
 """
 
 from django.db import transaction

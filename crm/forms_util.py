@@ -1,6 +1,7 @@
 from django import forms
 
 from crm.errors import DomainError
+from crm.validators import PERIOD_FIRST_DAY, PERIOD_LAST_DAY, as_field_validator, check_period_date
 
 
 def add_domain_error(form, exc: DomainError) -> None:
@@ -46,3 +47,21 @@ class FastSelect(forms.Select):
             for v, label in self.choices
         )
         return mark_safe(f'<select name="{escape(name)}"{attributes}>{options}</select>')  # noqa: S308 - every part escaped above
+
+
+class PeriodDateField(forms.DateField):
+    """A bound of a filter or report period: years 2000–2100 in the browser's date picker and
+    on the server, so 0001-01-01 or 9999-12-31 in a query string is a form error, not a 500."""
+
+    default_validators = [as_field_validator(check_period_date)]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "widget",
+            forms.DateInput(
+                attrs={"type": "date", "min": PERIOD_FIRST_DAY.isoformat(), "max": PERIOD_LAST_DAY.isoformat()},
+                format="%Y-%m-%d",
+            ),
+        )
+        super().__init__(**kwargs)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -213,29 +213,62 @@ def login_retry_after(*, username: str, ip: str | None) -> int:
     return retry
 
 
+# Advisory lock namespaces (PostgreSQL): one lock per login, one per address.
+_LOGIN_LOCK, _ADDRESS_LOCK = 7101, 7102
+
+
+def _lock_login_counting(*, login: str, ip: str | None) -> None:
+    """Hold, until the transaction ends, the right to count and record attempts on `login` and `ip`."""
+    if connection.vendor != "postgresql":
+        # SQLite: the transaction took the database's write lock at BEGIN
+        # (IMMEDIATE mode, see settings), so writers already run one at a time.
+        return
+    with connection.cursor() as cursor:
+        # A login that names nobody has no row to lock, hence advisory locks.
+        # Always login first, then address: two attempts never wait on each other in a cycle.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_LOGIN_LOCK, login])
+        if ip:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_ADDRESS_LOCK, ip])
+
+
+def _login_attempt_reserve(*, login: str, ip: str | None) -> tuple[LoginFailure | None, int]:
+    """Count recent failures and, unless locked, record this attempt as a failure in advance.
+
+    Counting and recording happen under one lock, so each attempt sees every
+    attempt admitted before it: however many arrive at once, at most
+    LOGIN_FAILURE_LIMIT passwords per login are checked in a window.
+    Returns (the reserved row, 0) or (None, seconds until the lock ends).
+    """
+    with transaction.atomic():
+        _lock_login_counting(login=login, ip=ip)
+        retry_after = login_retry_after(username=login, ip=ip)
+        if retry_after:
+            return None, retry_after
+        return LoginFailure.objects.create(username=login, ip=ip), 0
+
+
 def login_attempt(*, username: str, password: str, ip: str | None, request=None) -> User:
     """Check a login and password, with throttling; return the user or raise.
 
     A locked login is refused without checking the password, so guessing
-    cannot go on while the lock lasts. Counting then inserting is not atomic;
-    under concurrent guessing a few extra tries may slip through, which the
-    per-address limit bounds.
+    cannot go on while the lock lasts. The attempt is recorded as a failure
+    before the password is checked and cleared if it was right: concurrent
+    guesses cannot all pass the count before any of them is recorded.
     """
     username = (username or "").strip()
-    retry_after = login_retry_after(username=username, ip=ip)
+    login = username.lower()
+    attempt, retry_after = _login_attempt_reserve(login=login, ip=ip)
     if retry_after:
         audit_record(actor=None, action=Action.LOGIN_LOCKED, target_type="crm.user", target_repr=username[:255], ip=ip)
         raise LoginThrottled(retry_after)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        with transaction.atomic():
-            LoginFailure.objects.create(username=username.lower(), ip=ip)
-            audit_record(
-                actor=None, action=Action.LOGIN_FAILED, target_type="crm.user", target_repr=username[:255], ip=ip
-            )
+        # The reserved row stays: it is this failure.
+        audit_record(actor=None, action=Action.LOGIN_FAILED, target_type="crm.user", target_repr=username[:255], ip=ip)
         raise InvalidCredentials()
     with transaction.atomic():
-        LoginFailure.objects.filter(username=username.lower()).delete()
+        # Failures up to this attempt are forgiven; guesses admitted after it still count.
+        LoginFailure.objects.filter(username=login, pk__lte=attempt.pk).delete()
         audit_record(actor=user, action=Action.LOGIN, target=user, ip=ip)
     return user
 

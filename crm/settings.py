@@ -53,15 +53,22 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "crm",
-    "leads",
-    "deals",
+    "clients",
     "tasks",
-    "integrations",
+    "deals",
+    "leads",
+    "activities",
     "reports",
+    "integrations",
+    "web",
 ]
 
 MIDDLEWARE = [
+    # Outermost, so even a refusal further down carries the policy headers.
+    "crm.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: an oversized upload is refused by its Content-Length alone.
+    "crm.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -73,7 +80,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-ROOT_URLCONF = "crm.urls"
+ROOT_URLCONF = "web.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
 
 TEMPLATES = [
@@ -86,7 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crm.navigation.navigation",
+                "web.navigation.navigation",
             ],
         },
     },
@@ -158,8 +165,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.purge_login_failures_task",
         "schedule": crontab(minute=17, hour=3),
     },
-    "clients-abandoned": {"task": "crm.tasks.clients_mark_abandoned_task", "schedule": crontab(minute=30, hour=6)},
-    "pool-hand-out": {"task": "crm.tasks.pool_hand_out_task", "schedule": crontab(minute=0, hour=7)},
+    "clients-abandoned": {"task": "activities.tasks.clients_mark_abandoned_task", "schedule": crontab(minute=30, hour=6)},
+    "pool-hand-out": {"task": "activities.tasks.pool_hand_out_task", "schedule": crontab(minute=0, hour=7)},
     "disk-redrive": {"task": "integrations.disk_redrive_task", "schedule": 60.0},
     "disk-reconcile": {"task": "integrations.disk_reconcile_task", "schedule": crontab(minute=30, hour=2)},
     "task-reports": {"task": "tasks.tasks.reports_create_due_task", "schedule": crontab(minute="*/15")},
@@ -175,7 +182,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "crm:login"
-LOGIN_REDIRECT_URL = "crm:home"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "crm:login"
 
 # Login throttling: this many failures for one login (or from one address,
@@ -205,6 +212,19 @@ SECURE_HSTS_PRELOAD = HTTPS and env_bool("SECURE_HSTS_PRELOAD", True)
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+
+# --- Request size ---------------------------------------------------------------
+# The largest single upload is a client document (50 MB, clients.services); the
+# cap leaves room for the form around it. Anything bigger is refused by its
+# Content-Length before the body is read (crm.middleware).
+MAX_REQUEST_BODY_MB = env_int("MAX_REQUEST_BODY_MB", 52)
+MAX_REQUEST_BODY_BYTES = MAX_REQUEST_BODY_MB * 1024 * 1024
+# Form fields and JSON bodies, files excluded: no page or API call sends more
+# than a few kilobytes of text, so Django's 2.5 MB default is kept, stated here.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# An uploaded file above this goes to a temporary file instead of staying in a
+# worker's memory while the form is validated.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- E-mail (notifications are always in the CRM; by e-mail only when configured) ---
 EMAIL_ENABLED = env_bool("EMAIL_ENABLED", False)
@@ -272,12 +292,24 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # DRF's JSON parser with a nesting limit; form and multipart as DRF has them.
+    "DEFAULT_PARSER_CLASSES": [
+        "crm.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM юридической фирмы — API",
     "DESCRIPTION": "API для сайта, партнёров и внутренних сервисов. Авторизация: `Authorization: Token <token>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema maps every endpoint and field: staff only, by session (the docs page) or token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

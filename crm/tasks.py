@@ -23,19 +23,3 @@ def send_notification_emails_task(ids: list[int]) -> int:
     from crm.notifications import notifications_email
 
     return notifications_email(ids=ids)
-
-
-@shared_task(name="crm.tasks.clients_mark_abandoned_task")
-def clients_mark_abandoned_task() -> int:
-    """Clients left with no planned activity past the grace period become abandoned."""
-    from crm.activity_services import clients_mark_abandoned
-
-    return clients_mark_abandoned()
-
-
-@shared_task(name="crm.tasks.pool_hand_out_task")
-def pool_hand_out_task() -> int:
-    """Hand pool clients out for reanimation by each branch head's rule."""
-    from crm.activity_services import pool_hand_out
-
-    return pool_hand_out()

@@ -1,6 +1,12 @@
-"""Russian identifiers, checked by their control digits so a typo is caught at the desk."""
+"""Russian identifiers, checked by their control digits so a typo is caught at the desk;
+and the bounds on input that forms and the API share."""
 
 import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
 
 from crm.errors import DomainError
 
@@ -84,3 +90,36 @@ def mask(value: str, visible: int = 2) -> str:
     shown = value[-visible:] if visible else ""
     hidden = "".join("•" if ch.isalnum() else ch for ch in value[: len(value) - len(shown)])
     return hidden + shown
+
+
+# --- bounds shared by forms and the API -------------------------------------------------
+
+# Report and filter periods: a date outside these years is a typo (0001, 9999) and
+# would overflow date arithmetic («+ 366 days» past 9999-12-31) into a 500.
+PERIOD_FIRST_DAY = date(2000, 1, 1)
+PERIOD_LAST_DAY = date(2100, 12, 31)
+
+
+def check_period_date(value: date, *, field: str = "date") -> date:
+    """A period's bound (filters, reports): years 2000–2100."""
+    if value < PERIOD_FIRST_DAY or value > PERIOD_LAST_DAY:
+        raise DomainError(
+            f"Период — даты с {PERIOD_FIRST_DAY:%d.%m.%Y} по {PERIOD_LAST_DAY:%d.%m.%Y}.", field=field, code="period"
+        )
+    return value
+
+
+def as_field_validator(check: Callable[[Any], Any]) -> Callable[[Any], None]:
+    """A check that raises DomainError, as a field validator: a Django form and a DRF
+    serializer both turn it into an error on that field, with the same Russian message."""
+
+    def validate(value) -> None:
+        if value is None:
+            return
+        try:
+            check(value)
+        except DomainError as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
+
+    validate.__name__ = check.__name__
+    return validate

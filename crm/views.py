@@ -6,7 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 
-from crm import home, selectors, services
+from crm import selectors, services
 from crm.forms import AuditFilterForm, LoginForm, StaffFilterForm
 from crm.http import client_ip
 from crm.notifications import notifications_mark_read
@@ -30,7 +30,7 @@ class LogoutView(auth_views.LogoutView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "registration/password_change.html"
-    success_url = reverse_lazy("crm:home")
+    success_url = reverse_lazy("home")
 
     def form_valid(self, form):
         user = self.request.user
@@ -41,14 +41,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         messages.success(self.request, "Пароль изменён.")
         return redirect(self.get_success_url())
 
-
-@login_required
-def home_view(request):
-    return render(
-        request,
-        "crm/home.html",
-        {"title": home.HOME_TITLES.get(request.user.role, "Главная"), "blocks": home.home_blocks_for(request.user)},
-    )
 
 
 @login_required

@@ -3,10 +3,12 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clients.selectors import client_get_for_user
 from crm.api.errors import as_validation_error
-from crm.client_selectors import client_get_for_user
 from crm.errors import DomainError
+from crm.validators import as_field_validator, check_period_date
 from deals import selectors, services
+from deals import validators as bounds
 from deals.models import Deal, Payment
 from deals.pipelines import ServiceLine, Stage
 
@@ -55,13 +57,16 @@ class DealCreateSerializer(serializers.Serializer):
 class DealMoveSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     contract_number = serializers.CharField(max_length=50, required=False)
-    contract_date = serializers.DateField(required=False)
-    fee = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    # The same bounds as the card's form (deals.validators); those that need the deal are the service's.
+    contract_date = serializers.DateField(required=False, validators=[as_field_validator(bounds.check_contract_date)])
+    fee = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, validators=[as_field_validator(bounds.check_fee)]
+    )
     court = serializers.CharField(max_length=200, required=False)
     case_number = serializers.CharField(max_length=40, required=False)
-    filing_date = serializers.DateField(required=False)
+    filing_date = serializers.DateField(required=False, validators=[as_field_validator(bounds.check_filing_date)])
     outcome_written_off = serializers.BooleanField(required=False, allow_null=True, default=None)
-    outcome_date = serializers.DateField(required=False)
+    outcome_date = serializers.DateField(required=False, validators=[as_field_validator(bounds.check_outcome_date)])
     termination_reason = serializers.CharField(required=False, max_length=2000)
 
 
@@ -71,8 +76,8 @@ class DealFilterSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices, required=False)
     service_line = serializers.ChoiceField(choices=ServiceLine.choices, required=False)
     source = serializers.ChoiceField(choices=Deal.Source.choices, required=False)
-    created_from = serializers.DateField(required=False)
-    created_to = serializers.DateField(required=False)
+    created_from = serializers.DateField(required=False, validators=[as_field_validator(check_period_date)])
+    created_to = serializers.DateField(required=False, validators=[as_field_validator(check_period_date)])
     q = serializers.CharField(required=False, max_length=100)
     sort = serializers.ChoiceField(choices=list(selectors.SORTS), required=False, default="new")
     cursor = serializers.CharField(required=False, max_length=200)
@@ -163,6 +168,12 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = Payment
         fields = ["id", "deal", "paid_on", "amount", "method", "comment", "recorded_by", "recorded_at"]
         read_only_fields = ["id", "recorded_by", "recorded_at"]
+        # The same bounds as the card's form; «not before the contract» needs the deal
+        # the caller may see, so the service checks it after the access check.
+        extra_kwargs = {
+            "paid_on": {"validators": [as_field_validator(bounds.check_payment_date)]},
+            "amount": {"validators": [as_field_validator(bounds.check_payment_amount)]},
+        }
 
 
 class PaymentListCreateApi(generics.ListCreateAPIView):

@@ -1,11 +1,17 @@
 """Edge validation for deal pages: parse and type the input; the services decide."""
 
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 
-from crm.forms_util import BootstrapMixin, FastSelect
+from crm.errors import DomainError
+from crm.forms_util import BootstrapMixin, FastSelect, PeriodDateField
+from crm.validators import as_field_validator
+from deals import validators as bounds
 from deals.models import Creditor, Deal, Payment
 from deals.pipelines import REQUIRED_FIELDS, ServiceLine, Stage
-from deals.selectors import SORT_LABELS
+from deals.selectors import MASKED_AMOUNT, SORT_LABELS
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 YES_NO = [("", "—"), ("yes", "Да, долги списаны"), ("no", "Нет")]
@@ -16,8 +22,16 @@ class StageFieldsForm(forms.Form):
 
     stage = forms.ChoiceField(choices=Stage.choices, widget=forms.HiddenInput)
     contract_number = forms.CharField(label="Номер договора", max_length=50, required=False)
-    contract_date = forms.DateField(label="Дата договора", required=False, **DATE)
-    fee = forms.DecimalField(label="Стоимость услуг, ₽", max_digits=12, decimal_places=2, required=False, min_value=0)
+    contract_date = forms.DateField(
+        label="Дата договора", required=False, validators=[as_field_validator(bounds.check_contract_date)], **DATE
+    )
+    fee = forms.DecimalField(
+        label="Стоимость услуг, ₽",
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        validators=[as_field_validator(bounds.check_fee)],
+    )
     court = forms.CharField(label="Арбитражный суд", max_length=200, required=False)
     case_number = forms.CharField(
         label="Номер дела",
@@ -25,11 +39,15 @@ class StageFieldsForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": "А40-123456/2026"}),
     )
-    filing_date = forms.DateField(label="Дата подачи заявления", required=False, **DATE)
+    filing_date = forms.DateField(
+        label="Дата подачи заявления", required=False, validators=[as_field_validator(bounds.check_filing_date)], **DATE
+    )
     outcome_written_off = forms.TypedChoiceField(
         label="Итог", choices=YES_NO, required=False, coerce=lambda v: v == "yes", empty_value=None
     )
-    outcome_date = forms.DateField(label="Дата завершения", required=False, **DATE)
+    outcome_date = forms.DateField(
+        label="Дата завершения", required=False, validators=[as_field_validator(bounds.check_outcome_date)], **DATE
+    )
     termination_reason = forms.CharField(
         label="Причина расторжения", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -54,8 +72,8 @@ class DealListFilterForm(forms.Form):
     )
     branch = forms.TypedChoiceField(label="Филиал", required=False, coerce=int, empty_value=None, widget=FastSelect)
     manager = forms.TypedChoiceField(label="Менеджер", required=False, coerce=int, empty_value=None, widget=FastSelect)
-    created_from = forms.DateField(label="Создана с", required=False, **DATE)
-    created_to = forms.DateField(label="по", required=False, **DATE)
+    created_from = PeriodDateField(label="Создана с")
+    created_to = PeriodDateField(label="по")
     sort = forms.ChoiceField(label="Порядок", required=False, choices=list(SORT_LABELS.items()), widget=FastSelect)
     cursor = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -74,8 +92,11 @@ class DealListFilterForm(forms.Form):
 
 
 class PaymentForm(BootstrapMixin, forms.Form):
-    paid_on = forms.DateField(label="Дата", **DATE)
-    amount = forms.DecimalField(label="Сумма, ₽", max_digits=12, decimal_places=2)
+    # The bounds that need the deal (not before its contract) are the service's.
+    paid_on = forms.DateField(label="Дата", validators=[as_field_validator(bounds.check_payment_date)], **DATE)
+    amount = forms.DecimalField(
+        label="Сумма, ₽", max_digits=12, decimal_places=2, validators=[as_field_validator(bounds.check_payment_amount)]
+    )
     method = forms.ChoiceField(label="Способ", choices=Payment.Method.choices)
     comment = forms.CharField(label="Комментарий", max_length=300, required=False)
 
@@ -89,9 +110,6 @@ class ScheduleForm(BootstrapMixin, forms.Form):
     )
 
     def clean_lines(self):
-        from datetime import datetime
-        from decimal import Decimal, InvalidOperation
-
         items = []
         for number, line in enumerate(self.cleaned_data["lines"].splitlines(), start=1):
             if not line.strip():
@@ -104,6 +122,11 @@ class ScheduleForm(BootstrapMixin, forms.Form):
                 raise forms.ValidationError(
                     f"Строка {number}: нужно «дд.мм.гггг сумма», например «15.12.2026 40000»."
                 ) from None
+            try:
+                # The contract date is the service's to check: the form does not know the deal.
+                bounds.check_instalment(due, amount)
+            except DomainError as exc:
+                raise forms.ValidationError(f"Строка {number}: {exc.message}") from None
             items.append((due, amount))
         return items
 
@@ -123,22 +146,45 @@ class CaseForm(BootstrapMixin, forms.ModelForm):
         ]
         widgets = {"property_notes": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["total_debt"].validators.append(as_field_validator(bounds.check_total_debt))
+        # Debts are personal data: the card never carries the figure, not even in an input.
+        # The field shows it masked as a hint; left empty it keeps what is stored.
+        self.initial["total_debt"] = None
+        if self.instance.total_debt is not None:
+            hint = f"{MASKED_AMOUNT} — оставьте пустым, чтобы не менять"
+            self.fields["total_debt"].widget.attrs["placeholder"] = hint
+
+    @staticmethod
+    def case_data(cleaned_data: dict) -> dict:
+        """The edited fields for the service; an empty debt means «unchanged»."""
+        return {k: v for k, v in cleaned_data.items() if not (k == "total_debt" and v is None)}
+
 
 class CreditorForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Creditor
         fields = ["name", "inn", "kind", "amount"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].validators.append(as_field_validator(bounds.check_creditor_amount))
+
+
+HEARING_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
 
 class HearingForm(BootstrapMixin, forms.Form):
     date = forms.DateTimeField(
-        label="Заседание", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label="Заседание", widget=HEARING_WIDGET, validators=[as_field_validator(bounds.check_hearing_date)]
     )
     result = forms.CharField(label="Результат", max_length=500, required=False)
     next_date = forms.DateTimeField(
         label="Следующее",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=HEARING_WIDGET,
+        validators=[as_field_validator(bounds.check_hearing_date)],
     )
 
 

@@ -7,7 +7,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Branch, Client, User
+from clients.models import Client
+from crm.models import Branch, User
 from deals.pipelines import ServiceLine, Stage
 
 

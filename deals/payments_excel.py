@@ -18,11 +18,13 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from crm.errors import DomainError
+from crm.excel import append_row
 from crm.models import AuditEntry, User
 from crm.services import audit_record
 from deals.models import Payment
 from deals.selectors import deals_visible_to
 from deals.services import payment_record
+from deals.validators import check_payment_amount, check_payment_date
 
 HEADERS = [
     "№ платежа",
@@ -59,13 +61,14 @@ def payments_export(*, user: User, manager_id=None, by_mirror: bool = False) -> 
     wb = Workbook()
     ws = wb.active
     ws.title = "Платежи"
-    ws.append(HEADERS)
+    append_row(ws, HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     count = 0
     for p in payments_for_export(user, manager_id=manager_id).iterator(chunk_size=2000):
         d = p.deal
-        ws.append(
+        append_row(
+            ws,
             [
                 p.pk,
                 d.pk,
@@ -79,7 +82,7 @@ def payments_export(*, user: User, manager_id=None, by_mirror: bool = False) -> 
                 p.get_method_display(),
                 p.comment,
                 p.recorded_by.full_name,
-            ]
+            ],
         )
         count += 1
     for i, width in enumerate([11, 10, 34, 12, 16, 14, 14, 14, 12, 12, 30, 28], start=1):
@@ -175,19 +178,29 @@ def payments_import(*, user: User, content: bytes) -> dict:
     }
     for line, row in parsed:
         row_errors = []
+        # Bounds apply to new payments: a stored one (even from before the bounds) must
+        # still round-trip unchanged.
+        is_new = row.get("№ платежа") in (None, "")
         deal_id = row.get("№ сделки")
         if not isinstance(deal_id, int) or deal_id not in visible:
             row_errors.append(RowError(line, "№ сделки", "нет такой сделки среди ваших"))
         try:
             paid_on = _as_date(row.get("Дата платежа"))
+            # The bounds a row shows by itself (the form's); «not before the contract» is the service's.
+            if is_new:
+                check_payment_date(paid_on)
         except ValueError:
             row_errors.append(RowError(line, "Дата платежа", "нужна дата, например 15.11.2026"))
+        except DomainError as exc:
+            row_errors.append(RowError(line, "Дата платежа", exc.message.rstrip(".")))
         try:
             amount = _as_amount(row.get("Сумма, ₽"))
-            if amount <= 0:
-                row_errors.append(RowError(line, "Сумма, ₽", "сумма должна быть больше нуля"))
+            if is_new:
+                check_payment_amount(amount)
         except (InvalidOperation, ValueError):
             row_errors.append(RowError(line, "Сумма, ₽", "нужно число, например 15000 или 15000,50"))
+        except DomainError as exc:
+            row_errors.append(RowError(line, "Сумма, ₽", exc.message.rstrip(".")))
         method = METHODS.get(str(row.get("Способ") or "").strip().casefold())
         if method is None:
             row_errors.append(
@@ -218,13 +231,7 @@ def payments_import(*, user: User, content: bytes) -> dict:
                     deal=visible[deal_id], by=user, paid_on=paid_on, amount=amount, method=method, comment=comment
                 )
             except DomainError as exc:
-                errors.append(
-                    RowError(
-                        line,
-                        "№ сделки" if exc.field == "deal" else "Дата платежа" if exc.field == "paid_on" else "Сумма, ₽",
-                        exc.message.rstrip("."),
-                    )
-                )
+                errors.append(RowError(line, SERVICE_FIELD_COLUMNS.get(exc.field, "№ сделки"), exc.message.rstrip(".")))
         if errors:
             # Roll back every row saved so far: a file loads whole or not at all.
             transaction.set_rollback(True)

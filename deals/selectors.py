@@ -12,10 +12,13 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from clients.models import ClientPhone
 from crm import access
-from crm.models import ClientPhone, User
+from crm.models import User
+from crm.money import rub
 from crm.phones import normalize_phone
 from crm.roles import Role
+from crm.validators import mask
 from deals.models import Deal, DealStageCount, Instalment, Payment
 from deals.pipelines import CLOSED, COLUMNS, CONTRACTED, ServiceLine, Stage
 
@@ -361,3 +364,42 @@ def overdue_instalments(user: User, *, limit: int = 10) -> tuple[list[Instalment
 def active_deal_of(client) -> Deal | None:
     """The client's open deal (the newest), which «дела» belong to when there is one."""
     return Deal.objects.filter(client=client).exclude(stage__in=CLOSED).order_by("-id").first()
+
+
+# --- debts (personal data) ----------------------------------------------------------------
+
+# A debt figure on the card until revealed: no digits, so not even its size shows.
+MASKED_AMOUNT = "•••••• ₽"
+
+
+@dataclass
+class CreditorRow:
+    name: str
+    kind: str
+    inn: str
+    amount: str
+
+
+def deal_debts(deal: Deal, *, revealed: bool = False) -> dict:
+    """The card's debt block from the prefetched creditors: the total and each creditor's
+    amount and ИНН masked, in clear only when revealed (the reveal service logs that)."""
+
+    def money(amount) -> str:
+        if amount is None:
+            return "—"
+        return rub(amount) if revealed else MASKED_AMOUNT
+
+    return {
+        "total": money(deal.total_debt),
+        "creditors": [
+            CreditorRow(
+                name=c.name,
+                kind=c.get_kind_display(),
+                inn=(c.inn if revealed else mask(c.inn)) or "—",
+                amount=money(c.amount),
+            )
+            for c in deal.creditors.all()
+        ],
+        "revealed": revealed,
+        "has_figures": deal.total_debt is not None or bool(deal.creditors.all()),
+    }

@@ -11,15 +11,17 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from clients.models import Client, TimelineEntry
+from clients.services import timeline_add
 from crm import access
-from crm.client_services import timeline_add
 from crm.errors import DomainError
-from crm.models import AuditEntry, Client, TimelineEntry, User
+from crm.models import AuditEntry, User
 from crm.money import rub
 from crm.roles import Role
 from crm.services import audit_record
-from crm.validators import clean_case_number, clean_inn
+from crm.validators import clean_case_number, clean_inn, mask
 from crm.workdays import add_working_days
+from deals import validators as bounds
 from deals.models import Creditor, Deal, DealStageCount, Hearing, Instalment, Payment, StageAutomation
 from deals.pipelines import (
     CLOSED,
@@ -187,19 +189,30 @@ def _clean_stage_data(deal: Deal, stage: str, data: dict) -> dict:
     if missing:
         labels = ", ".join(FIELD_LABELS[f] for f in missing)
         raise DomainError(f"Для стадии «{Stage(stage).label}» укажите: {labels}.", field=missing[0], code="required")
-    today = timezone.localdate()
-    fee = cleaned.get("fee")
-    if fee is not None and Decimal(fee) <= 0:
-        raise DomainError("Стоимость услуг должна быть больше нуля.", field="fee")
-    for field in ("contract_date", "filing_date", "outcome_date"):
-        value = cleaned.get(field)
-        if value and value > today:
-            raise DomainError(f"Дата «{FIELD_LABELS[field]}» не может быть в будущем.", field=field)
-    contract_date = cleaned.get("contract_date", deal.contract_date)
-    filing_date = cleaned.get("filing_date", deal.filing_date)
-    if contract_date and filing_date and filing_date < contract_date:
-        raise DomainError("Заявление не может быть подано раньше договора.", field="filing_date")
+    _check_bounds(deal, cleaned)
     return cleaned
+
+
+def _check_bounds(deal: Deal, values: dict) -> None:
+    """The dates and sums being set, within deals.validators' bounds, against the contract as it will stand."""
+    contract_date = values.get("contract_date") or deal.contract_date
+    if values.get("fee") is not None:
+        bounds.check_fee(values["fee"])
+    if values.get("contract_date"):
+        bounds.check_contract_date(values["contract_date"])
+    if values.get("filing_date"):
+        bounds.check_filing_date(values["filing_date"], contract_date=contract_date)
+    elif contract_date and deal.filing_date and deal.filing_date < contract_date:
+        raise DomainError("Заявление не может быть подано раньше договора.", field="filing_date")
+    if values.get("outcome_date"):
+        bounds.check_outcome_date(values["outcome_date"], contract_date=contract_date)
+    if values.get("total_debt") is not None:
+        bounds.check_total_debt(values["total_debt"])
+
+
+def _masked_debts(changes: dict) -> dict:
+    """Debts are personal data: the audit log keeps that they changed, masked like a passport."""
+    return {k: [mask(str(v or "")) for v in pair] if k == "total_debt" else pair for k, pair in changes.items()}
 
 
 @transaction.atomic
@@ -287,8 +300,7 @@ def deal_update_case(*, deal: Deal, by: User, data: dict) -> Deal:
         raise DomainError(f"Поле «{sorted(unknown)[0]}» нельзя менять здесь.", field=sorted(unknown)[0])
     if data.get("case_number"):
         data = {**data, "case_number": clean_case_number(data["case_number"])}
-    if data.get("total_debt") is not None and Decimal(data["total_debt"]) < 0:
-        raise DomainError("Сумма долга не может быть отрицательной.", field="total_debt")
+    _check_bounds(deal, data)
     changes = {}
     for field, value in data.items():
         if getattr(deal, field) != value:
@@ -297,7 +309,7 @@ def deal_update_case(*, deal: Deal, by: User, data: dict) -> Deal:
     if not changes:
         return deal
     deal.save()
-    audit_record(actor=by, action=Action.UPDATE, target=deal, changes=changes)
+    audit_record(actor=by, action=Action.UPDATE, target=deal, changes=_masked_debts(changes))
     timeline_add(
         client=deal.client,
         deal=deal,
@@ -317,19 +329,33 @@ def creditor_add(
         raise DomainError("Кредиторы ведутся только по делам о банкротстве.")
     if not name.strip():
         raise DomainError("Укажите кредитора.", field="name")
-    if amount is None or amount <= 0:
-        raise DomainError("Сумма долга должна быть больше нуля.", field="amount")
+    bounds.check_creditor_amount(amount)
     creditor = Creditor.objects.create(deal=deal, name=name.strip(), amount=amount, kind=kind, inn=clean_inn(inn))
     Deal.objects.filter(pk=deal.pk).update(
         total_debt=Creditor.objects.filter(deal=deal).aggregate(s=Sum("amount"))["s"]
     )
-    audit_record(actor=by, action=Action.CREATE, target=creditor, changes={"deal": deal.pk, "amount": str(amount)})
+    audit_record(
+        actor=by,
+        action=Action.CREATE,
+        target=creditor,
+        changes={"deal": deal.pk, "amount": mask(str(amount)), "inn": mask(creditor.inn)},
+    )
     return creditor
+
+
+def deal_debts_reveal(*, deal: Deal, by: User, ip: str | None = None) -> None:
+    """Log that `by` saw the deal's debts in clear: the total, each creditor's amount and ИНН.
+
+    The caller has fetched `deal` through the selector, so `by` may see it."""
+    audit_record(actor=by, action=Action.VIEW_PERSONAL_DATA, target=deal, changes={"field": "debts"}, ip=ip)
 
 
 @transaction.atomic
 def hearing_add(*, deal: Deal, by: User, date, result: str = "", next_date=None) -> Hearing:
     _check_can_work(by, deal, target=Stage.DB_IN_COURT if by.role == Role.LAWYER else None)
+    bounds.check_hearing_date(date)
+    if next_date:
+        bounds.check_hearing_date(next_date, field="next_date")
     if next_date and next_date <= date:
         raise DomainError("Следующее заседание должно быть позже этого.", field="next_date")
     hearing = Hearing.objects.create(deal=deal, date=date, result=result, next_date=next_date)
@@ -370,9 +396,8 @@ def schedule_set(*, deal: Deal, by: User, items: list[tuple[date, Decimal]]) -> 
         raise DomainError("Сначала укажите стоимость услуг по договору.", field="fee")
     if not items:
         raise DomainError("В графике нет ни одного платежа.", field="items")
-    for _due, amount in items:
-        if amount is None or amount <= 0:
-            raise DomainError("Сумма каждого платежа должна быть больше нуля.", field="items")
+    for due, amount in items:
+        bounds.check_instalment(due, amount, contract_date=deal.contract_date)
     total = sum((amount for _, amount in items), Decimal("0"))
     if total != deal.fee:
         raise DomainError(f"Сумма графика {rub(total)} не равна стоимости услуг {rub(deal.fee)}.", field="items")
@@ -395,10 +420,8 @@ def payment_record(*, deal: Deal, by: User, paid_on: date, amount: Decimal, meth
     """Record money received from the client."""
     deal = Deal.objects.select_for_update().select_related("client").get(pk=deal.pk)
     _check_can_work(by, deal)
-    if amount is None or amount <= 0:
-        raise DomainError("Сумма платежа должна быть больше нуля.", field="amount")
-    if paid_on > timezone.localdate():
-        raise DomainError("Дата платежа не может быть в будущем.", field="paid_on")
+    bounds.check_payment_amount(amount)
+    bounds.check_payment_date(paid_on, deal=deal)
     if method not in Payment.Method.values:
         raise DomainError("Выберите способ оплаты.", field="method")
     if deal.stage not in CONTRACTED and deal.stage not in (Stage.DB_TERMINATED, Stage.DU_TERMINATED):

@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:pk>/schedule/", views.schedule_view, name="schedule"),
     path("<int:pk>/case/", views.case_update_view, name="case"),
     path("<int:pk>/creditors/", views.creditor_add_view, name="creditor_add"),
+    path("<int:pk>/reveal/debts/", views.debts_reveal_view, name="reveal_debts"),
     path("<int:pk>/hearings/", views.hearing_add_view, name="hearing_add"),
 ]

@@ -5,11 +5,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from clients.selectors import client_timeline
 from crm import access
 from crm import selectors as crm_selectors
-from crm.client_selectors import client_timeline
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
+from crm.http import client_ip
 from crm.roles import Role
 from deals import selectors, services
 from deals.forms import (
@@ -134,7 +135,7 @@ def _stage_bar(deal) -> list[tuple[str, str, str]]:
 
 
 def _card_context(request, deal, **extra):
-    from crm.activity_selectors import activities_visible_to
+    from activities.selectors import activities_visible_to
     from tasks.models import Task
     from tasks.selectors import tasks_visible_to
 
@@ -154,6 +155,7 @@ def _card_context(request, deal, **extra):
             .order_by("planned_at", "pk")[:10]
         ),
         "money": selectors.deal_money(deal),
+        "debts": selectors.deal_debts(deal),
         "timeline": client_timeline(deal.client, deal=deal),
         "columns": _stage_bar(deal),
         "targets": [(t, Stage(t).label) for t in allowed_targets(deal.stage)],
@@ -172,6 +174,15 @@ def _card_context(request, deal, **extra):
 def deal_detail_view(request, pk: int):
     deal = selectors.deal_get_for_user(request.user, pk)
     return render(request, "deals/detail.html", _card_context(request, deal))
+
+
+@login_required
+@require_POST
+def debts_reveal_view(request, pk: int):
+    """The debt block with the figures in clear (htmx partial); every opening is written to the audit log."""
+    deal = selectors.deal_get_for_user(request.user, pk)
+    services.deal_debts_reveal(deal=deal, by=request.user, ip=client_ip(request))
+    return render(request, "deals/_debts.html", {"deal": deal, "debts": selectors.deal_debts(deal, revealed=True)})
 
 
 @login_required
@@ -280,7 +291,7 @@ def case_update_view(request, pk: int):
         request,
         pk,
         CaseForm,
-        lambda deal, d: services.deal_update_case(deal=deal, by=request.user, data=d),
+        lambda deal, d: services.deal_update_case(deal=deal, by=request.user, data=CaseForm.case_data(d)),
         "case_form",
         "Данные дела сохранены.",
         instance=deal,

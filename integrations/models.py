@@ -4,7 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Client, User
+from clients.models import Client
+from crm.models import User
 
 
 class DiskJob(models.Model):
@@ -68,34 +69,6 @@ class ClientFolder(models.Model):
     def __str__(self) -> str:
         return self.synced_path or self.folder_name
 
-
-def _document_path(instance, filename: str) -> str:
-    return f"clients/{instance.client_id}/{filename}"
-
-
-class ClientDocument(models.Model):
-    """A document attached in the CRM (questionnaire, contract, scans); mirrored into the client's folder."""
-
-    class Kind(models.TextChoices):
-        QUESTIONNAIRE = "questionnaire", "Анкета"
-        CONTRACT = "contract", "Договор"
-        SCAN = "scan", "Скан"
-        OTHER = "other", "Другое"
-
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="documents")
-    kind = models.CharField("вид", max_length=15, choices=Kind.choices, default=Kind.OTHER)
-    file = models.FileField(upload_to=_document_path, max_length=400)
-    name = models.CharField(max_length=200)
-    size = models.PositiveIntegerField(default=0)
-    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
-    on_disk_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class DiskImportRun(models.Model):

@@ -2,7 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Branch, Client, User
+from clients.models import Client
+from crm.models import Branch, User
 from deals.models import Deal
 from deals.pipelines import ServiceLine
 

@@ -10,10 +10,11 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from clients.models import Client, ClientPhone, TimelineEntry
+from clients.services import client_create, timeline_add
 from crm import access
-from crm.client_services import client_create, timeline_add
 from crm.errors import DomainError
-from crm.models import AuditEntry, Branch, Client, ClientPhone, TimelineEntry, User
+from crm.models import AuditEntry, Branch, User
 from crm.phones import normalize_email, normalize_phone
 from crm.roles import Role
 from crm.services import audit_record

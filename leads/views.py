@@ -4,9 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from clients.selectors import contact_lookup
 from crm import access
 from crm import selectors as crm_selectors
-from crm.client_selectors import contact_lookup
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.models import User

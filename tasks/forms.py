@@ -3,7 +3,7 @@
 from django import forms
 
 from crm import selectors as crm_selectors
-from crm.forms_util import BootstrapMixin
+from crm.forms_util import BootstrapMixin, PeriodDateField
 from tasks.models import ReportSchedule, Task
 from tasks.services import Decision, default_deadline
 
@@ -200,5 +200,5 @@ class ReportScheduleForm(BootstrapMixin, forms.Form):
 
 
 class EfficiencyForm(BootstrapMixin, forms.Form):
-    date_from = forms.DateField(label="С", required=False, **DATE)
-    date_to = forms.DateField(label="по", required=False, **DATE)
+    date_from = PeriodDateField(label="С")
+    date_to = PeriodDateField(label="по")

@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.client_services import timeline_add
+from clients.models import TimelineEntry
+from clients.services import timeline_add
 from crm.errors import DomainError
-from crm.models import AuditEntry, TimelineEntry, User
+from crm.models import AuditEntry, User
 from crm.notifications import notify
 from crm.services import audit_record
 from crm.workdays import add_working_days

@@ -40,7 +40,7 @@ class UserFactory(factory.Factory):
 def make_client(
     *, manager, last_name="Клиентов", first_name="Иван", patronymic="Петрович", phones=("+79161234567",), **fields
 ):
-    from crm.client_services import client_create
+    from clients.services import client_create
 
     return client_create(
         by=manager,

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import integrations.models
+import clients.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('questionnaire', 'Анкета'), ('contract', 'Договор'), ('scan', 'Скан'), ('other', 'Другое')], default='other', max_length=15, verbose_name='вид')),
-                ('file', models.FileField(max_length=400, upload_to=integrations.models._document_path)),
+                ('file', models.FileField(max_length=400, upload_to=clients.models._document_path)),
                 ('name', models.CharField(max_length=200)),
                 ('size', models.PositiveIntegerField(default=0)),
                 ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),

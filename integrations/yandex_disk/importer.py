@@ -13,8 +13,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from crm.client_services import timeline_add
-from crm.models import Branch, Client, TimelineEntry, User
+from clients.models import Client, TimelineEntry
+from clients.services import timeline_add
+from crm.models import Branch, User
 from crm.roles import Role
 from crm.services import audit_record
 from deals.pipelines import ServiceLine, Stage

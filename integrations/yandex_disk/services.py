@@ -20,10 +20,12 @@ from django.utils import timezone
 from openpyxl import Workbook
 from yadisk import exceptions as ya
 
-from crm.models import Client, User
+from clients.models import Client, ClientDocument
+from crm.excel import append_row
+from crm.models import User
 from deals.models import Deal
 from deals.pipelines import CLOSED
-from integrations.models import ClientDocument, ClientFolder, DiskJob
+from integrations.models import ClientFolder, DiskJob
 from integrations.yandex_disk import paths
 from integrations.yandex_disk.client import build_client
 
@@ -182,7 +184,7 @@ def _questionnaire(client: Client, deal: Deal | None) -> bytes:
         ("Сделки за последние 3 года", ""),
     ]
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 60
     out = io.BytesIO()

@@ -11,8 +11,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from clients.selectors import client_get_for_user
 from crm import access
-from crm.client_selectors import client_get_for_user
 from crm.models import AuditEntry
 from crm.services import audit_record
 from integrations.models import ClientFolder, DiskImportRun, DiskJob

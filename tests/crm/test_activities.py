@@ -10,10 +10,13 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import activity_selectors, activity_services
+from activities import selectors as activity_selectors
+from activities import services as activity_services
+from activities.models import Activity, PoolRule, WorkingHours
+from activities.tasks import clients_mark_abandoned_task, pool_hand_out_task
+from clients.models import Client
 from crm.errors import DomainError
-from crm.models import Activity, Client, Notification, PoolRule, WorkingHours
-from crm.tasks import clients_mark_abandoned_task, pool_hand_out_task
+from crm.models import Notification
 from crm.workdays import add_working_days
 from deals.services import deal_move_to_stage
 from tests.conftest import token_client
@@ -437,5 +440,5 @@ def test_home_counts_the_rule_for_manager_and_head(web, manager_msk, head_msk):
     for user in (manager_msk, head_msk):
         web.force_login(user)
         blocks = dict(web.get("/").context["blocks"])
-        rule = blocks["crm/home/_activity_rule.html"]
+        rule = blocks["web/home/_activity_rule.html"]
         assert (rule["deals"], rule["clients"]) == (1, 1), user

@@ -1,9 +1,10 @@
 import pytest
 
-from crm.client_selectors import client_get_for_user, contact_lookup
-from crm.client_services import client_update, comment_add, personal_data_reveal
+from clients.models import Client
+from clients.selectors import client_get_for_user, contact_lookup
+from clients.services import client_update, comment_add, personal_data_reveal
 from crm.errors import DomainError
-from crm.models import AuditEntry, Client, Notification
+from crm.models import AuditEntry, Notification
 from crm.validators import clean_inn, clean_snils, mask
 from deals.services import deal_move_to_stage
 from tests.factories import contract_data, make_client, make_deal
@@ -34,7 +35,7 @@ def test_bad_inn_on_edit_changes_nothing(manager_msk):
 def test_personal_data_change_is_audited_masked(manager_msk):
     client = make_client(manager=manager_msk)
     client_update(client=client, by=manager_msk, data={"passport": "4510123456"})
-    entry = AuditEntry.objects.filter(target_type="crm.client", action="update").get()
+    entry = AuditEntry.objects.filter(target_type="clients.client", action="update").get()
     assert entry.changes == {"passport": ["", "•••• ••••56"]}
 
 
@@ -97,7 +98,7 @@ def test_edit_page_never_shows_personal_data_and_keeps_it_when_blank(web, manage
 
     client = make_client(manager=manager_msk, passport="4510 123456")
     web.force_login(manager_msk)
-    url = reverse("crm:client_edit", args=[client.pk])
+    url = reverse("clients:client_edit", args=[client.pk])
     assert "4510 123456" not in web.get(url).content.decode()
     response = web.post(
         url,
@@ -123,7 +124,7 @@ def test_edit_with_bad_snils_shows_error_and_changes_nothing(web, manager_msk):
     client = make_client(manager=manager_msk)
     web.force_login(manager_msk)
     response = web.post(
-        reverse("crm:client_edit", args=[client.pk]),
+        reverse("clients:client_edit", args=[client.pk]),
         {
             "kind": "person",
             "last_name": "Другой",
@@ -145,7 +146,7 @@ def test_edit_refused_to_others(web, everyone, who, status):
     client = make_client(manager=everyone["manager.msk"])
     web.force_login(everyone[who])
     response = web.post(
-        reverse("crm:client_edit", args=[client.pk]),
+        reverse("clients:client_edit", args=[client.pk]),
         {"kind": "person", "last_name": "Х", "first_name": "Y", "phones": "+79160000000"},
     )
     assert response.status_code == status

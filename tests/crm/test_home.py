@@ -41,7 +41,7 @@ HOME_BY_ROLE = {
 
 
 def block_of(response, name: str) -> dict:
-    """The context of the home block rendered by crm/home/<name>.html."""
+    """The context of the home block rendered by web/home/<name>.html."""
     return next(context for template, context in response.context["blocks"] if template.endswith(f"/{name}.html"))
 
 

@@ -91,8 +91,9 @@ def test_demo_has_tasks_of_every_form_in_every_state(db):
 
 
 def test_demo_shows_each_state_of_activities_and_clients(db):
-    from crm.activity_selectors import my_day, rule_summary
-    from crm.models import Activity, Client
+    from activities.models import Activity
+    from activities.selectors import my_day, rule_summary
+    from clients.models import Client
 
     call_command("seed_demo")
     ivanov = User.objects.get(username="manager.msk")

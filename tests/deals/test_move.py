@@ -3,8 +3,9 @@ from decimal import Decimal
 
 import pytest
 
+from clients.models import TimelineEntry
 from crm.errors import DomainError
-from crm.models import AuditEntry, TimelineEntry
+from crm.models import AuditEntry
 from deals.models import Deal, DealStageCount
 from deals.services import deal_move_to_stage, deal_reassign
 from tests.factories import contract_data, court_data, make_deal

@@ -154,10 +154,10 @@ def test_list_query_count_is_pinned(web, director, manager_msk, query_count):
 def test_client_card_masks_personal_data_and_logs_reveal(web, manager_msk):
     client = make_client(manager=manager_msk, passport="4510 123456", snils="112-233-445 95")
     web.force_login(manager_msk)
-    body = web.get(reverse("crm:client_detail", args=[client.pk])).content.decode()
+    body = web.get(reverse("clients:client_detail", args=[client.pk])).content.decode()
     assert "4510 123456" not in body
     assert "•••• ••••56" in body
-    response = web.post(reverse("crm:client_reveal", args=[client.pk, "passport"]))
+    response = web.post(reverse("clients:client_reveal", args=[client.pk, "passport"]))
     assert "4510 123456" in response.content.decode()
     assert AuditEntry.objects.filter(action="view_pd", actor=manager_msk, target_id=str(client.pk)).count() == 1
 
@@ -165,12 +165,12 @@ def test_client_card_masks_personal_data_and_logs_reveal(web, manager_msk):
 def test_reveal_refused_to_outsider_and_not_logged(web, manager_msk, manager_spb):
     client = make_client(manager=manager_msk, passport="4510 123456")
     web.force_login(manager_spb)
-    assert web.post(reverse("crm:client_reveal", args=[client.pk, "passport"])).status_code == 404
+    assert web.post(reverse("clients:client_reveal", args=[client.pk, "passport"])).status_code == 404
     assert not AuditEntry.objects.filter(action="view_pd").exists()
 
 
 def test_name_search_follows_a_renamed_client(web, manager_msk):
-    from crm.client_services import client_update
+    from clients.services import client_update
 
     deal = make_deal(manager=manager_msk, last_name="Старов")
     client_update(client=deal.client, by=manager_msk, data={"last_name": "Новиков"}, phones=["+7 916 765-43-21"])
@@ -185,7 +185,7 @@ def test_card_shows_the_deals_open_tasks_and_planned_activities(web, manager_msk
 
     from django.utils import timezone
 
-    from crm.activity_services import activity_plan
+    from activities.services import activity_plan
     from tasks.services import task_create
 
     deal = make_deal(manager=manager_msk)

@@ -19,9 +19,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from crm import activity_services
-from crm.models import Activity, Client, PoolRule
-from crm.tasks import clients_mark_abandoned_task, pool_hand_out_task
+from activities import services as activity_services
+from activities.models import Activity, PoolRule
+from activities.tasks import clients_mark_abandoned_task, pool_hand_out_task
+from clients.models import Client
 from tests.e2e.helpers import at, enter_as, moment
 from tests.factories import make_client, make_deal
 

@@ -19,7 +19,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from crm.client_services import client_update
+from clients.services import client_update
 from crm.models import AuditEntry
 from deals.models import Deal
 from deals.services import deal_move_to_stage

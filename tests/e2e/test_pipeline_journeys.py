@@ -15,8 +15,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
 
+from clients.models import Client
 from crm import services as crm_services
-from crm.models import Client
 from deals.models import Deal, DealStageCount, Payment
 from deals.services import deal_move_to_stage, payment_record
 from leads.models import Lead, NonTargetContact

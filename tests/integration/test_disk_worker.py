@@ -14,7 +14,7 @@ import pytest
 import requests
 from django.conf import settings as django_settings
 
-from crm.client_services import client_update
+from clients.services import client_update
 from deals.services import deal_move_to_stage, deal_reassign
 from integrations.models import ClientFolder, DiskJob
 from integrations.yandex_disk import services, tasks

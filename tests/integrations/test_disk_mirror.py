@@ -7,7 +7,7 @@ import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from crm.client_services import client_update, document_add
+from clients.services import client_update, document_add
 from crm.models import AuditEntry
 from deals.services import deal_move_to_stage, deal_reassign, payment_record
 from integrations.models import ClientFolder, DiskImportRun, DiskJob

@@ -1,7 +1,7 @@
 import pytest
 
+from clients.models import Client
 from crm.errors import DomainError
-from crm.models import Client
 from deals.models import Deal
 from leads.models import Lead, NonTargetContact
 from leads.services import lead_convert, lead_create, lead_mark_non_target, non_target_lift

@@ -301,11 +301,11 @@ def test_home_shows_my_due_tasks_and_the_heads_overdue_ones(web, manager_msk, he
         services.task_create(author=head_msk, responsible=manager_msk, title="На потом")
     with at(2026, 11, 24, 12, 0):
         web.force_login(manager_msk)
-        mine = dict(web.get("/").context["blocks"])["crm/home/_tasks.html"]
+        mine = dict(web.get("/").context["blocks"])["web/home/_tasks.html"]
         web.force_login(head_msk)
         blocks = web.get("/").context["blocks"]
     assert [t.title for t in mine["rows"]] == ["Просроченная"]
-    team = [b for template, b in blocks if template == "crm/home/_tasks.html" and b["scope"] == "team"][0]
+    team = [b for template, b in blocks if template == "web/home/_tasks.html" and b["scope"] == "team"][0]
     assert [t.title for t in team["rows"]] == ["Просроченная"]
 
 

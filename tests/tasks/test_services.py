@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from clients.models import TimelineEntry
 from crm.errors import DomainError
-from crm.models import AuditEntry, Notification, TimelineEntry
+from crm.models import AuditEntry, Notification
 from tasks import services
 from tasks.models import Task, TaskComment, TaskEvent, TaskParticipant
 from tests.factories import make_deal

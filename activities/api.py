@@ -1,0 +1,213 @@
+"""/api/v1/activities/ and /api/v1/meetings/: the same services and access rules as the pages.
+
+A booking answers 201; an overlap answers 409 with the reason; a booking the
+caller may not make answers 403; bad input 400 with field errors.
+"""
+
+from datetime import date
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from activities import selectors as activity_selectors
+from activities import services as activity_services
+from activities.models import Activity
+from clients.models import Client
+from crm import selectors as crm_selectors
+from crm.api.errors import as_validation_error
+from crm.errors import DomainError
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    who = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "kind",
+            "direction",
+            "status",
+            "subject",
+            "client",
+            "deal",
+            "lead",
+            "who",
+            "responsible",
+            "planned_at",
+            "ends_at",
+            "place",
+            "location",
+            "result",
+            "booked_by",
+            "created_at",
+            "done_at",
+        ]
+        read_only_fields = fields
+
+
+class ActivityCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[k for k in Activity.Kind.choices if k[0] not in Activity.CALENDAR_KINDS])
+    direction = serializers.ChoiceField(choices=Activity.Direction.choices, default=Activity.Direction.OUTBOUND)
+    planned_at = serializers.DateTimeField()
+    client = serializers.IntegerField()
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class MeetingCreateSerializer(serializers.Serializer):
+    manager = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=activity_services.BOOKABLE, default=Activity.Kind.MEETING)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    client = serializers.IntegerField(required=False)
+    lead = serializers.IntegerField(required=False)
+    location = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+def _client_for(user, pk: int) -> Client:
+    client = activity_selectors.client_for_booking(user, pk)
+    if client is None:
+        raise serializers.ValidationError({"client": ["Такого клиента нет."]})
+    return client
+
+
+def _refusal(exc: DomainError) -> Response:
+    if exc.code == "overlap":
+        return Response({"detail": exc.message, "code": "overlap"}, status=status.HTTP_409_CONFLICT)
+    if exc.code == "forbidden":
+        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+    raise as_validation_error(exc)
+
+
+class ActivityListCreateApi(APIView):
+    """The caller's planned activities (`?status=planned|done|cancelled`); POST plans a call, letter, message…"""
+
+    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=ActivitySerializer(many=True))
+    def get(self, request):
+        qs = activity_selectors.activities_visible_to(request.user).filter(responsible=request.user)
+        wanted = request.query_params.get("status", Activity.Status.PLANNED)
+        if wanted in Activity.Status.values:
+            qs = qs.filter(status=wanted)
+        rows = list(qs.select_related("client", "lead").order_by("planned_at", "pk")[:200])
+        return Response(ActivitySerializer(rows, many=True).data)
+
+    @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer})
+    def post(self, request):
+        data = ActivityCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        client = _client_for(request.user, d["client"])
+        try:
+            activity = activity_services.activity_plan(
+                by=request.user,
+                kind=d["kind"],
+                planned_at=d["planned_at"],
+                client=client,
+                subject=d["subject"],
+                direction=d["direction"],
+            )
+        except DomainError as exc:
+            return _refusal(exc)
+        return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
+
+
+class MeetingCreateApi(APIView):
+    """Book a meeting or remote consultation: 201 booked, 409 the time is taken (with the reason)."""
+
+    @extend_schema(request=MeetingCreateSerializer, responses={201: ActivitySerializer, 409: None})
+    def post(self, request):
+        data = MeetingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        manager = activity_selectors.calendar_owners(request.user).filter(pk=d["manager"]).first()
+        if manager is None:
+            raise serializers.ValidationError({"manager": ["Такого менеджера нет."]})
+        subject = {}
+        if d.get("lead"):
+            from leads.selectors import lead_get_for_user
+
+            lead = lead_get_for_user(request.user, d["lead"])
+            subject = {"lead": lead, "client": lead.client}
+        elif d.get("client"):
+            subject = {"client": _client_for(request.user, d["client"])}
+        try:
+            activity = activity_services.meeting_book(
+                by=request.user,
+                manager=manager,
+                starts_at=d["starts_at"],
+                ends_at=d["ends_at"],
+                kind=d["kind"],
+                location=d["location"],
+                subject=d["subject"],
+                **subject,
+            )
+        except DomainError as exc:
+            return _refusal(exc)
+        return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class ManagerSlotsSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    free = SlotSerializer(many=True)
+
+
+class FreeSlotsSerializer(serializers.Serializer):
+    branch = serializers.IntegerField()
+    date = serializers.DateField()
+    managers = ManagerSlotsSerializer(many=True)
+
+
+class FreeSlotsApi(APIView):
+    """Free slots of every manager of a branch on a day (working hours minus meetings and busy time)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("branch", int, required=True), OpenApiParameter("date", date, required=True)],
+        responses=FreeSlotsSerializer,
+    )
+    def get(self, request):
+        branch_id = request.query_params.get("branch", "")
+        try:
+            day = date.fromisoformat(request.query_params.get("date", ""))
+        except ValueError:
+            raise serializers.ValidationError({"date": ["Укажите дату в виде ГГГГ-ММ-ДД."]}) from None
+        branch = crm_selectors.branches_visible_to(request.user).filter(pk=int(branch_id) if branch_id.isdigit() else 0)
+        branch = branch.first()
+        if branch is None:
+            raise serializers.ValidationError({"branch": ["Такого филиала нет."]})
+        grid = activity_selectors.free_slots(request.user, branch=branch, day=day)
+        return Response(
+            {
+                "branch": branch.pk,
+                "date": day.isoformat(),
+                "managers": [
+                    {
+                        "id": m.manager.pk,
+                        "full_name": m.manager.full_name,
+                        "free": [{"start": s.start.isoformat(), "end": s.end.isoformat()} for s in m.slots if s.free],
+                    }
+                    for m in grid
+                ],
+            }
+        )
+
+
+class MeetingCancelApi(APIView):
+    @extend_schema(request=None, responses={200: ActivitySerializer})
+    def post(self, request, pk: int):
+        activity = activity_selectors.activity_get_for_user(request.user, pk)
+        try:
+            activity = activity_services.meeting_cancel(
+                activity=activity, by=request.user, reason=str(request.data.get("reason", ""))[:300]
+            )
+        except DomainError as exc:
+            return _refusal(exc)
+        return Response(ActivitySerializer(activity).data)

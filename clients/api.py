@@ -1,0 +1,98 @@
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+
+from clients import selectors as client_selectors
+from clients import services as client_services
+from clients.models import Client
+from crm.api.errors import as_validation_error
+from crm.errors import DomainError
+from crm.validators import mask
+from deals.selectors import managers_for_assignment
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    phones = serializers.SerializerMethodField()
+    # Personal data leaves the CRM masked; the full value is shown only on the
+    # card, one field at a time, and every opening is logged.
+    passport = serializers.SerializerMethodField()
+    snils = serializers.SerializerMethodField()
+    inn = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Client
+        fields = [
+            "id",
+            "kind",
+            "display_name",
+            "last_name",
+            "first_name",
+            "patronymic",
+            "company_name",
+            "phones",
+            "email",
+            "birth_date",
+            "region",
+            "passport",
+            "snils",
+            "inn",
+            "manager",
+            "branch",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_phones(self, obj) -> list[str]:
+        return [p.number for p in obj.phones.all()]
+
+    def get_passport(self, obj) -> str:
+        return mask(obj.passport)
+
+    def get_snils(self, obj) -> str:
+        return mask(obj.snils)
+
+    def get_inn(self, obj) -> str:
+        return mask(obj.inn)
+
+
+class ClientCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Client.Kind.choices, default=Client.Kind.PERSON)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    patronymic = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    company_name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    phones = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    manager = serializers.IntegerField(required=False)
+
+
+class ClientListCreateApi(generics.ListCreateAPIView):
+    serializer_class = ClientSerializer
+
+    def get_queryset(self):
+        return client_selectors.clients_visible_to(self.request.user).prefetch_related("phones")
+
+    def post(self, request):
+        data = ClientCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        manager_id = fields.pop("manager", request.user.pk)
+        manager = next((m for m in managers_for_assignment(request.user) if m.pk == manager_id), None)
+        if manager is None and manager_id == request.user.pk and request.user.role == "manager":
+            manager = request.user
+        if manager is None:
+            raise serializers.ValidationError({"manager": ["Этому менеджеру вы не можете поручить клиента."]})
+        try:
+            client = client_services.client_create(by=request.user, branch=manager.branch, manager=manager, **fields)
+        except DomainError as exc:
+            raise as_validation_error(exc) from None
+        return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
+
+
+class ClientDetailApi(generics.RetrieveAPIView):
+    serializer_class = ClientSerializer
+
+    def get_object(self):
+        return client_selectors.client_get_for_user(self.request.user, self.kwargs["pk"])

@@ -1,0 +1,173 @@
+"""Clients: persons and companies, their phones, contact persons, documents and history.
+
+The tables keep the names they had when these models lived in `crm` (db_table),
+so moving the code to its own app moved no data.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+from crm.models import Branch, User
+
+
+class Client(models.Model):
+    """A person or company the firm serves or may serve. One client, one folder."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "Физическое лицо"
+        COMPANY = "company", "Организация"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Активный"
+        ABANDONED = "abandoned", "Заброшен"
+        POOL = "pool", "В отстойнике"
+        LOST = "lost", "Потерян окончательно"
+
+    kind = models.CharField("тип", max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    last_name = models.CharField("фамилия", max_length=100, blank=True)
+    first_name = models.CharField("имя", max_length=100, blank=True)
+    patronymic = models.CharField("отчество", max_length=100, blank=True)
+    company_name = models.CharField("название организации", max_length=255, blank=True)
+    # «Фамилия Имя Отчество» or the company name; kept by the services so
+    # lists and boards sort and show it without recomputing.
+    display_name = models.CharField("клиент", max_length=300)
+    search_key = models.CharField(max_length=600, blank=True, editable=False)
+
+    email = models.EmailField("e-mail", blank=True)
+    birth_date = models.DateField("дата рождения", null=True, blank=True)
+    address = models.CharField("адрес", max_length=500, blank=True)
+    region = models.CharField("регион", max_length=100, blank=True)
+
+    # Personal data (152-ФЗ): shown masked; every opening is audited.
+    passport = models.CharField("паспорт", max_length=100, blank=True)
+    snils = models.CharField("СНИЛС", max_length=20, blank=True)
+    inn = models.CharField("ИНН", max_length=12, blank=True)
+    ogrn = models.CharField("ОГРН", max_length=15, blank=True)
+
+    consent_at = models.DateTimeField("согласие на обработку ПДн", null=True, blank=True)
+    consent_channel = models.CharField("как получено согласие", max_length=50, blank=True)
+    consent_document = models.CharField("документ согласия", max_length=200, blank=True)
+
+    manager = models.ForeignKey(
+        User, verbose_name="ответственный", on_delete=models.PROTECT, related_name="clients", null=True, blank=True
+    )
+    branch = models.ForeignKey(Branch, verbose_name="филиал", on_delete=models.PROTECT, related_name="clients")
+    status = models.CharField("статус", max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField("создан", default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        db_table = "crm_client"
+        verbose_name = "клиент"
+        verbose_name_plural = "клиенты"
+        indexes = [
+            models.Index(fields=["manager", "status", "-id"]),
+            models.Index(fields=["branch", "status", "-id"]),
+            models.Index(fields=["search_key"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def short_name(self) -> str:
+        """«Иванов Иван Иванович» → «Иванов И.И.» (the Disk folder name)."""
+        if self.kind == self.Kind.COMPANY:
+            return self.company_name
+        initials = "".join(f"{p[0]}." for p in (self.first_name, self.patronymic) if p)
+        return f"{self.last_name} {initials}".strip()
+
+
+class ClientPhone(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField("телефон", max_length=32)
+    number_norm = models.CharField(max_length=15, db_index=True)
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "crm_clientphone"
+        verbose_name = "телефон"
+        verbose_name_plural = "телефоны"
+        constraints = [models.UniqueConstraint(fields=["client", "number_norm"], name="client_phone_unique")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ContactPerson(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contact_persons")
+    full_name = models.CharField("ФИО", max_length=200)
+    position = models.CharField("должность", max_length=100, blank=True)
+    phone = models.CharField("телефон", max_length=32, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+
+    class Meta:
+        db_table = "crm_contactperson"
+        verbose_name = "контактное лицо"
+        verbose_name_plural = "контактные лица"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class TimelineEntry(models.Model):
+    """One line of a client's history: comments, stage moves, payments, documents…"""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Создание"
+        COMMENT = "comment", "Комментарий"
+        STAGE = "stage", "Смена стадии"
+        ASSIGNMENT = "assignment", "Передача"
+        CHANGE = "change", "Изменение данных"
+        PAYMENT = "payment", "Платёж"
+        DOCUMENT = "document", "Документ"
+        TASK = "task", "Задача"
+        ACTIVITY = "activity", "Дело"
+        LEAD = "lead", "Обращение"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="timeline")
+    deal = models.ForeignKey("deals.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="timeline")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    text = models.TextField()
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+    mentions = models.ManyToManyField(User, blank=True, related_name="mentioned_in")
+
+    class Meta:
+        db_table = "crm_timelineentry"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["client", "-at"]), models.Index(fields=["deal", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:50]}"
+
+
+def _document_path(instance, filename: str) -> str:
+    return f"clients/{instance.client_id}/{filename}"
+
+
+class ClientDocument(models.Model):
+    """A document attached in the CRM (questionnaire, contract, scans); mirrored into the client's folder."""
+
+    class Kind(models.TextChoices):
+        QUESTIONNAIRE = "questionnaire", "Анкета"
+        CONTRACT = "contract", "Договор"
+        SCAN = "scan", "Скан"
+        OTHER = "other", "Другое"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField("вид", max_length=15, choices=Kind.choices, default=Kind.OTHER)
+    file = models.FileField(upload_to=_document_path, max_length=400)
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    on_disk_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "integrations_clientdocument"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from activities import api as activities
+from clients import api as clients
+from crm.api import views
+from deals import api as deals_api
+from leads import api as leads_api
+from tasks import api as tasks_api
+
+urlpatterns = [
+    path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
+    path("me/", views.MeApi.as_view(), name="api-me"),
+    path("users/", views.StaffListApi.as_view(), name="api-users"),
+    path("users/<int:pk>/", views.StaffDetailApi.as_view(), name="api-user-detail"),
+    path("leads/", leads_api.LeadListCreateApi.as_view(), name="api-leads"),
+    path("leads/<int:pk>/", leads_api.LeadDetailApi.as_view(), name="api-lead-detail"),
+    path("clients/", clients.ClientListCreateApi.as_view(), name="api-clients"),
+    path("clients/<int:pk>/", clients.ClientDetailApi.as_view(), name="api-client-detail"),
+    path("deals/", deals_api.DealListCreateApi.as_view(), name="api-deals"),
+    path("deals/<int:pk>/", deals_api.DealDetailApi.as_view(), name="api-deal-detail"),
+    path("deals/<int:pk>/move/", deals_api.DealMoveApi.as_view(), name="api-deal-move"),
+    path("payments/", deals_api.PaymentListCreateApi.as_view(), name="api-payments"),
+    path("activities/", activities.ActivityListCreateApi.as_view(), name="api-activities"),
+    path("meetings/", activities.MeetingCreateApi.as_view(), name="api-meetings"),
+    path("meetings/free-slots/", activities.FreeSlotsApi.as_view(), name="api-free-slots"),
+    path("meetings/<int:pk>/cancel/", activities.MeetingCancelApi.as_view(), name="api-meeting-cancel"),
+    path("tasks/", tasks_api.TaskListApi.as_view(), name="api-tasks"),
+    path("tasks/<int:pk>/", tasks_api.TaskDetailApi.as_view(), name="api-task-detail"),
+    path("tasks/<int:pk>/comment/", tasks_api.TaskCommentApi.as_view(), name="api-task-comment"),
+    path("tasks/<int:pk>/delegate/", tasks_api.TaskDelegateApi.as_view(), name="api-task-delegate"),
+    path("tasks/<int:pk>/decide/", tasks_api.TaskDecideApi.as_view(), name="api-task-decide"),
+    path("tasks/<int:pk>/complete/", tasks_api.TaskCompleteApi.as_view(), name="api-task-complete"),
+]

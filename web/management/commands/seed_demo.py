@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+
+from crm import demo
+from web.demo.activities import seed_activities
+from web.demo.pipeline import seed_pipeline
+from web.demo.tasks import seed_stage_automation, seed_tasks
+
+
+class Command(BaseCommand):
+    help = "Загрузить демо-данные (повторный запуск ничего не дублирует)."
+
+    def handle(self, *args, **options):
+        created = demo.seed_org_chart() + seed_stage_automation() + seed_pipeline() + seed_tasks() + seed_activities()
+        if created:
+            self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
+        else:
+            self.stdout.write("Демо-данные уже загружены, ничего не создано.")
+        self.stdout.write(f"Демо-логины (пароль {demo.DEMO_PASSWORD}): " + ", ".join(row[0] for row in demo.STAFF))

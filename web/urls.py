@@ -1,0 +1,26 @@
+"""The root URLconf: every app's pages and the API under one site."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from web import views
+
+urlpatterns = [
+    path("", views.home_view, name="home"),
+    path("", include("crm.urls")),
+    path("", include("clients.urls")),
+    path("", include("activities.urls")),
+    path("deals/", include("deals.urls")),
+    path("leads/", include("leads.urls")),
+    path("tasks/", include("tasks.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("web.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+admin.site.site_header = "CRM — администрирование"
+admin.site.site_title = "CRM"
+admin.site.index_title = "Справочники и сотрудники"

@@ -1,0 +1,13 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from web import home
+
+
+@login_required
+def home_view(request):
+    return render(
+        request,
+        "web/home.html",
+        {"title": home.HOME_TITLES.get(request.user.role, "Главная"), "blocks": home.home_blocks_for(request.user)},
+    )
