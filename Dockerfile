@@ -16,4 +16,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput -v0 \
  && useradd --system --home /var/lib/crm crm && mkdir -p /var/lib/crm && chown crm /var/lib/crm
 USER crm
 EXPOSE 8000
-CMD ["gunicorn", "crm.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "crm.wsgi", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "4", "--threads", "4", "--access-logfile", "-"]

@@ -15,6 +15,7 @@ from activities import selectors as activity_selectors
 from activities import services as activity_services
 from activities.models import Activity
 from clients.models import Client
+from crm import access
 from crm import selectors as crm_selectors
 from crm.api.errors import as_validation_error
 from crm.errors import DomainError
@@ -94,12 +95,15 @@ class ActivityListCreateApi(APIView):
         rows = list(qs.select_related("client", "lead").order_by("planned_at", "pk")[:200])
         return Response(ActivitySerializer(rows, many=True).data)
 
-    @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer})
+    @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer, 403: None})
     def post(self, request):
         data = ActivityCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
         client = _client_for(request.user, d["client"])
+        # The page's question: the desk finds any client by contact but writes into none.
+        if not access.can_plan_activity_for(request.user, client):
+            return Response({"detail": activity_services.PLAN_FORBIDDEN}, status=status.HTTP_403_FORBIDDEN)
         try:
             activity = activity_services.activity_plan(
                 by=request.user,

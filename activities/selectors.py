@@ -104,7 +104,7 @@ def _planned_within(days: int, *, on: str) -> Exists:
 
 def deals_breaking_rule(user: User, settings: ActivitySettings | None = None):
     """Active deals with no activity planned in the next N days (14 by default)."""
-    from deals.pipelines import CLOSED
+    from crm.pipelines import CLOSED
     from deals.selectors import deals_visible_to
 
     settings = settings or ActivitySettings.load()
@@ -120,7 +120,7 @@ def deals_breaking_rule(user: User, settings: ActivitySettings | None = None):
 def clients_breaking_rule(user: User, settings: ActivitySettings | None = None):
     """Active clients without an active deal and with no activity planned in the next N days (30 by default)."""
     from deals.models import Deal
-    from deals.pipelines import CLOSED
+    from crm.pipelines import CLOSED
 
     settings = settings or ActivitySettings.load()
     open_deal = Exists(Deal.objects.filter(client=OuterRef("pk")).exclude(stage__in=CLOSED))
@@ -159,7 +159,7 @@ def rule_summary(user: User) -> dict:
 def abandoned_candidates(*, now: datetime):
     """Active clients with no open deal, nothing planned and nothing done within the grace period."""
     from deals.models import Deal
-    from deals.pipelines import CLOSED
+    from crm.pipelines import CLOSED
 
     grace = timedelta(days=ActivitySettings.load().abandon_grace_days)
     since = now - grace

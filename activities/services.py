@@ -89,6 +89,9 @@ def _default_deal(client: Client | None):
     return active_deal_of(client)
 
 
+PLAN_FORBIDDEN = "Планировать дела по клиенту может тот, кто ведёт его дело."
+
+
 @transaction.atomic
 def activity_plan(
     *,
@@ -102,12 +105,43 @@ def activity_plan(
     subject: str = "",
     direction: str = Activity.Direction.OUTBOUND,
 ) -> Activity:
-    """Plan a call, letter, message… (meetings go through meeting_book)."""
+    """Plan a call, letter, message… on a client `by` may open (meetings go through meeting_book)."""
+    return _plan(
+        by=by,
+        kind=kind,
+        planned_at=planned_at,
+        responsible=responsible,
+        client=client,
+        deal=deal,
+        lead=lead,
+        subject=subject,
+        direction=direction,
+        access_checked=False,
+    )
+
+
+def _plan(
+    *,
+    by: User,
+    kind: str,
+    planned_at: datetime,
+    responsible: User | None,
+    client: Client | None,
+    deal,
+    lead,
+    subject: str,
+    direction: str,
+    access_checked: bool,
+) -> Activity:
+    """`access_checked`: the caller has already decided `by` may act here (closing an
+    activity they are responsible for with the next step; a head's reanimation)."""
     if kind in Activity.CALENDAR_KINDS:
         raise DomainError("Встречу и консультацию записывают в календарь менеджера.", field="kind")
     if kind not in Kind.values:
         raise DomainError("Выберите вид дела.", field="kind")
     client, deal, lead = _check_subject(client=client, deal=deal, lead=lead)
+    if not access_checked and client is not None and not access.can_plan_activity_for(by, client):
+        raise DomainError(PLAN_FORBIDDEN, code="forbidden")
     deal = deal or _default_deal(client)
     responsible = _check_owner(
         responsible or (deal.manager if deal else None) or (client.manager if client else None) or by
@@ -129,10 +163,22 @@ def activity_plan(
     prefix = "Входящее" if direction == Activity.Direction.INBOUND else "Запланировано"
     _timeline(activity, f"{prefix}: {_describe(activity)}, {responsible.short_name}", by)
     if responsible.pk != by.pk:
-        notify(users=[responsible], text=f"Новое дело: {_describe(activity)}", url=reverse("activities:my_day"), skip=by)
+        notify(
+            users=[responsible], text=f"Новое дело: {_describe(activity)}", url=reverse("activities:my_day"), skip=by
+        )
     if client is not None and client.status == Client.Status.ABANDONED:
-        Client.objects.filter(pk=client.pk).update(status=Client.Status.ACTIVE)
+        _back_to_work(client, by)
     return activity
+
+
+def _back_to_work(client: Client, by: User | None) -> None:
+    """A planned activity brings an abandoned client back to work; the change is audited like any other."""
+    was = Client.Status.ABANDONED
+    if Client.objects.filter(pk=client.pk, status=was).update(status=Client.Status.ACTIVE):
+        client.status = Client.Status.ACTIVE
+        audit_record(
+            actor=by, action=Action.UPDATE, target=client, changes={"status": [was.value, Client.Status.ACTIVE.value]}
+        )
 
 
 @transaction.atomic
@@ -165,11 +211,14 @@ def activity_complete(*, activity: Activity, by: User, result: str, next_plan: d
                 **common,
             )
         else:
-            activity_plan(
+            # The next step on the same subject: `by` closed this activity, so may plan it.
+            _plan(
                 kind=kind,
                 planned_at=next_plan["planned_at"],
                 responsible=activity.responsible,
                 subject=next_plan.get("subject", ""),
+                direction=Activity.Direction.OUTBOUND,
+                access_checked=True,
                 **common,
             )
     return activity
@@ -335,7 +384,9 @@ def meeting_cancel(*, activity: Activity, by: User, reason: str = "") -> Activit
     activity.done_at = timezone.now()
     activity.save(update_fields=["status", "result", "done_at"])
     _timeline(activity, f"Отменено: {_describe(activity)}. {activity.result}", by)
-    notify(users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url=reverse("activities:my_day"), skip=by)
+    notify(
+        users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url=reverse("activities:my_day"), skip=by
+    )
     return activity
 
 
@@ -396,8 +447,17 @@ def client_reanimate(
         text=f"На реанимацию: {manager.short_name}",
         actor=by,
     )
-    activity = activity_plan(
-        by=by or manager, kind=Kind.CALL, planned_at=planned_at, responsible=manager, client=client, subject=subject
+    activity = _plan(
+        by=by or manager,
+        kind=Kind.CALL,
+        planned_at=planned_at,
+        responsible=manager,
+        client=client,
+        deal=None,
+        lead=None,
+        subject=subject,
+        direction=Activity.Direction.OUTBOUND,
+        access_checked=True,
     )
     notify(
         users=[manager],

@@ -74,6 +74,8 @@ def activity_done_view(request, pk: int):
 @login_required
 def activity_plan_view(request, client_pk: int):
     client = client_get_for_user(request.user, client_pk)
+    if not access.can_plan_activity_for(request.user, client):
+        raise PermissionDenied(activity_services.PLAN_FORBIDDEN)
     form = PlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -269,6 +271,8 @@ def _activity_page(request, activity, status=200, **forms):
         "activities/detail.html",
         {
             "a": activity,
+            # The result and the close-out form: only for those who may open the client's case file.
+            "details": access.may_see_activity_details(request.user, activity),
             "can_change": activity_services.can_book_for(request.user, activity.responsible)
             or request.user.pk == activity.responsible_id,
             "reschedule_form": forms.get("reschedule")

@@ -53,7 +53,8 @@ def main():
     from crm import services as crm_services
     from crm.roles import Role
     from deals.services import deal_move_to_stage, deal_reassign
-    from integrations.models import ClientFolder, DiskJob
+    from crm.models import OutboxJob
+    from integrations.models import ClientFolder
     from integrations.yandex_disk import services
     from tests.factories import contract_data, make_deal
 
@@ -100,16 +101,16 @@ def main():
             deal_reassign(deal=deal, manager=managers[2], by=head)
         changes_done = time.monotonic()
         print(f"{args.clients} clients and their moves written in {changes_done - started:.1f} s", flush=True)
-        while DiskJob.objects.filter(status="pending").exists():
+        while OutboxJob.objects.filter(status="pending").exists():
             if time.monotonic() - started > args.timeout:
                 raise SystemExit("did not converge in time")
             if worker.poll() is not None:
                 raise SystemExit("worker died")
             # What beat's redrive does every minute, a bit more often here.
             if int(time.monotonic() - started) % 20 == 0:
-                from integrations.yandex_disk.tasks import disk_redrive_task
+                from crm.tasks import outbox_redrive_task
 
-                disk_redrive_task.apply_async(queue=QUEUE)
+                outbox_redrive_task.apply_async(queue=QUEUE)
             time.sleep(1)
         converged = time.monotonic()
         expected = set()
@@ -118,8 +119,8 @@ def main():
             expected |= {target, f"{target}/Анкета.xlsx"}
         on_disk = {p for p in requests.get(f"{standin.base_url}/_standin/tree").json() if "/Клиент" in p}
         calls = sum(requests.get(f"{standin.base_url}/_standin/calls").json().values())
-        jobs = DiskJob.objects.filter(kind="client")
-        failed = DiskJob.objects.exclude(status="done").count()
+        jobs = OutboxJob.objects.filter(kind="disk.client")
+        failed = OutboxJob.objects.exclude(status="done").count()
         retries = jobs.aggregate(n=Sum("attempts"))["n"] or 0
         after_first, after_last = converged - started, converged - changes_done
         print(f"converged {after_first:.1f} s after the first change, {after_last:.1f} s after the last")

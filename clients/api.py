@@ -4,10 +4,11 @@ from rest_framework.response import Response
 from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.models import Client
+from crm import access
+from crm import selectors as crm_selectors
 from crm.api.errors import as_validation_error
 from crm.errors import DomainError
 from crm.validators import mask
-from deals.selectors import managers_for_assignment
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -79,10 +80,8 @@ class ClientListCreateApi(generics.ListCreateAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         manager_id = fields.pop("manager", request.user.pk)
-        manager = next((m for m in managers_for_assignment(request.user) if m.pk == manager_id), None)
-        if manager is None and manager_id == request.user.pk and request.user.role == "manager":
-            manager = request.user
-        if manager is None:
+        manager = crm_selectors.staff_visible_to(request.user).filter(pk=manager_id).first()
+        if manager is None or not access.may_open_case_for(request.user, manager):
             raise serializers.ValidationError({"manager": ["Этому менеджеру вы не можете поручить клиента."]})
         try:
             client = client_services.client_create(by=request.user, branch=manager.branch, manager=manager, **fields)

@@ -7,16 +7,15 @@ from clients.models import Client, ClientPhone, TimelineEntry
 from crm import access
 from crm.models import User
 from crm.phones import normalize_phone
-from crm.roles import Role
+from crm.pipelines import CONTRACTED
 
 TIMELINE_LIMIT = 50
 
 
 def _contracted_q():
-    from deals.models import Deal
-    from deals.pipelines import CONTRACTED
-
-    return Exists(Deal.objects.filter(client=OuterRef("pk"), stage__in=CONTRACTED))
+    # The deal model through the client's own relation: clients sit below deals and never import them.
+    deal_model = Client._meta.get_field("deals").related_model
+    return Exists(deal_model.objects.filter(client=OuterRef("pk"), stage__in=CONTRACTED))
 
 
 def clients_visible_to(user: User) -> QuerySet[Client]:
@@ -64,7 +63,7 @@ def contact_lookup(user: User, *, phone: str = "", email: str = "") -> list[Clie
         qs = Client.objects.filter(email__iexact=email.strip())
     else:
         return []
-    if user.role not in (Role.CALL_CENTRE, Role.OFFICE_MANAGER):
+    if not access.may_look_up_any_contact(user):
         # Staff who work case files still see only the clients they may open:
         # a manager does not learn that a colleague's client exists.
         qs = qs.filter(pk__in=clients_visible_to(user).values("pk"))

@@ -4,10 +4,14 @@ import re
 from datetime import date
 
 from django.db import transaction
+from django.urls import reverse
 
-from clients.models import Client, ClientPhone, ContactPerson, TimelineEntry
+from clients.models import Client, ClientDocument, ClientPhone, ContactPerson, TimelineEntry
+from clients.selectors import client_visible_to
+from crm import outbox
 from crm.errors import DomainError
-from crm.models import AuditEntry, Branch, Notification, User
+from crm.models import AuditEntry, Branch, User
+from crm.notifications import notify
 from crm.phones import normalize_email, normalize_phone
 from crm.services import audit_record
 from crm.validators import clean_inn, clean_ogrn, clean_passport, clean_snils, mask
@@ -157,9 +161,8 @@ def client_update(*, client: Client, by: User, data: dict, phones=None) -> Clien
     old_name = client.display_name
     _refresh_search_key(client, numbers)
     client.save()
-    from deals.models import Deal
-
-    Deal.objects.filter(client=client).exclude(search_key=client.search_key).update(search_key=client.search_key)
+    # Deals keep a copy of the client's search key (one index scan for the deal list's name search).
+    client.deals.exclude(search_key=client.search_key).update(search_key=client.search_key)
     masked = _masked_changes(changes)
     audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=client, changes=masked)
     text = "Изменены данные: " + ", ".join(sorted(changes))
@@ -167,9 +170,7 @@ def client_update(*, client: Client, by: User, data: dict, phones=None) -> Clien
         text = f"Клиент переименован: «{old_name}» → «{client.display_name}». " + text
     timeline_add(client=client, kind=TimelineEntry.Kind.CHANGE, text=text, actor=by, data={"fields": sorted(changes)})
     if client.display_name != old_name:
-        from integrations.yandex_disk import outbox as disk_outbox
-
-        disk_outbox.client_folder_changed(client_id=client.pk, reason="переименование")
+        outbox.publish("client.changed", key=client.pk, reason="переименование")
     return client
 
 
@@ -179,9 +180,6 @@ MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 @transaction.atomic
 def document_add(*, client: Client, by: User, upload, kind: str = "other"):
     """Attach a document to the client; the Disk mirror uploads it into the client's folder."""
-    from clients.models import ClientDocument
-    from integrations.yandex_disk import outbox as disk_outbox
-
     if upload.size > MAX_DOCUMENT_BYTES:
         raise DomainError("Файл больше 50 МБ.", field="file")
     if kind not in ClientDocument.Kind.values:
@@ -198,7 +196,7 @@ def document_add(*, client: Client, by: User, upload, kind: str = "other"):
         data={"document": document.pk},
     )
     audit_record(actor=by, action=AuditEntry.Action.CREATE, target=document)
-    disk_outbox.client_folder_changed(client_id=client.pk, reason="документ")
+    outbox.publish("client.changed", key=client.pk, reason="документ")
     return document
 
 
@@ -234,8 +232,6 @@ def comment_add(*, client: Client, by: User, text: str, deal=None) -> TimelineEn
     entry = timeline_add(client=client, deal=deal, kind=TimelineEntry.Kind.COMMENT, text=text, actor=by)
     logins = set(MENTION.findall(text))
     if logins:
-        from clients.selectors import client_visible_to
-
         # Only colleagues who may open this client are told of it: the
         # notification itself names the client. Mentions are few, so a
         # check per person is cheap.
@@ -245,12 +241,10 @@ def comment_add(*, client: Client, by: User, text: str, deal=None) -> TimelineEn
             if client_visible_to(u, client.pk)
         ]
         entry.mentions.set(mentioned)
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    user=u, text=f"{by.short_name} упомянул(а) вас: {client.display_name}", url=f"/clients/{client.pk}/"
-                )
-                for u in mentioned
-            ]
+        notify(
+            users=mentioned,
+            text=f"{by.short_name} упомянул(а) вас: {client.display_name}",
+            url=reverse("clients:client_detail", args=[client.pk]),
+            skip=by,
         )
     return entry

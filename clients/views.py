@@ -14,9 +14,9 @@ from crm.errors import DomainError
 from crm.forms_util import BootstrapMixin, add_domain_error
 from crm.http import client_ip
 from crm.models import AuditEntry
+from crm.pipelines import ServiceLine
 from crm.services import audit_record
 from crm.validators import mask
-from deals.pipelines import ServiceLine
 from deals.selectors import deals_visible_to
 
 PD_LABELS = {"passport": "Паспорт", "snils": "СНИЛС", "inn": "ИНН", "ogrn": "ОГРН"}
@@ -165,7 +165,9 @@ def client_edit_view(request, pk: int):
         else:
             messages.success(request, "Карточка клиента сохранена.")
             return redirect("clients:client_detail", pk=pk)
-    return render(request, "clients/client_edit.html", {"client": client, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "clients/client_edit.html", {"client": client, "form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required

@@ -1,14 +1,20 @@
-"""Who may see what: the one place that encodes the firm's access rules.
+"""Who may do what: the one place that encodes the firm's access rules.
 
-Every selector, page, API endpoint, export and task asks this module; no
-other code compares roles. The rules (DESIGN.md):
+Every selector, page, API endpoint, export, beat job and the menu asks this
+module; no other code compares roles (tests/crm/test_access_rules.py counts
+what is left outside, each with its reason). A question is a function:
+`may_*`/`can_*` answer yes or no, `*_q` say which rows. The rules (DESIGN.md,
+README «Кто что видит»):
 
-- manager: own clients and deals;
-- head of sales: everything of their branch;
-- director, admin: everything;
-- lawyer: contracted clients of their branch;
-- call-centre: contact fields and calendars only, never case files;
-- office manager: the non-target queue and the pool of abandoned clients.
+- manager: own clients, deals and leads; books into their own calendar;
+- head of sales: everything of their branch; assigns within it; decides
+  «потерян окончательно» there;
+- director: everything; admin: reads everything but is IT, not sales
+  (no booking, no «потерян окончательно», no payments register);
+- lawyer: contracted clients of their branch and their court work; no leads;
+- call-centre and office manager (the front desk): take requests, book
+  meetings into any manager's calendar, see contact fields, never case files;
+  the office manager also keeps the non-target queue and the pool.
 """
 
 from django.db.models import Q
@@ -23,18 +29,76 @@ SEES_EVERYTHING = frozenset({Role.DIRECTOR, Role.ADMIN})
 # see every branch's staff.
 SEES_ALL_STAFF = SEES_EVERYTHING | {Role.CALL_CENTRE, Role.OFFICE_MANAGER}
 MANAGES_BRANCH = frozenset({Role.HEAD_OF_SALES})
+# The front desk answers the phone: takes requests and books meetings for every branch.
+FRONT_DESK = frozenset({Role.CALL_CENTRE, Role.OFFICE_MANAGER})
+# Sales staff hold clients, deals and leads and keep the calendars others book into.
+SALES = frozenset({Role.MANAGER, Role.HEAD_OF_SALES})
+WORKS_RECORDS = SALES | SEES_EVERYTHING
+HAS_CASE_FILES = WORKS_RECORDS | {Role.LAWYER}
+KEEPS_MY_DAY = SALES | {Role.DIRECTOR, Role.LAWYER}
+BOOKS_MEETINGS = SALES | {Role.DIRECTOR} | FRONT_DESK
+TAKES_LEADS = WORKS_RECORDS | FRONT_DESK  # everyone but the lawyer
+ASSIGNS_LEADS = MANAGES_BRANCH | SEES_EVERYTHING | {Role.CALL_CENTRE}
+KEEPS_NON_TARGET_QUEUE = MANAGES_BRANCH | SEES_EVERYTHING | {Role.OFFICE_MANAGER}
+DECIDES_ABANDONED = MANAGES_BRANCH | SEES_EVERYTHING
+DECIDES_LOST = frozenset({Role.HEAD_OF_SALES, Role.DIRECTOR})
+READS_PAYMENTS_REGISTER = SALES | {Role.DIRECTOR}
+OFFERED_API_DOCS = frozenset({Role.DIRECTOR, Role.ADMIN})
+
+
+# --- who someone is ------------------------------------------------------------------------
 
 
 def is_active_staff(user) -> bool:
+    """A signed-in member of staff who still works here."""
     return bool(user and user.is_authenticated and user.is_active)
 
 
+def _is(user, roles) -> bool:
+    return is_active_staff(user) and user.role in roles
+
+
+def sees_everything(user) -> bool:
+    """Director and admin: every branch's records, tasks and activities."""
+    return _is(user, SEES_EVERYTHING)
+
+
+def branch_overseen_by(user) -> int | None:
+    """The branch a head of sales oversees; None for everyone else."""
+    return user.branch_id if _is(user, MANAGES_BRANCH) and user.branch_id else None
+
+
+def works_front_desk(user) -> bool:
+    """The front desk (call-centre, office manager): answers calls, takes requests, books meetings."""
+    return _is(user, FRONT_DESK)
+
+
+def may_own_clients(user) -> bool:
+    """May be responsible for clients, deals and leads and keep a bookable calendar: active sales staff."""
+    return _is(user, SALES)
+
+
+def owners_q() -> Q:
+    """Staff rows that may own clients: `may_own_clients` as a filter."""
+    return Q(is_active=True, role__in=SALES)
+
+
+def has_calendar(user) -> bool:
+    """Keeps a calendar others book into: sales staff with a branch."""
+    return may_own_clients(user) and user.branch_id is not None
+
+
+# --- staff, branches, the admin site, the audit log ----------------------------------------
+
+
 def can_read_audit_log(user) -> bool:
-    return is_active_staff(user) and user.role in SEES_EVERYTHING
+    """The audit log and the Disk mirror's status: director and admin."""
+    return _is(user, SEES_EVERYTHING)
 
 
 def can_see_inactive_staff(user) -> bool:
-    return is_active_staff(user) and (user.role in SEES_EVERYTHING or user.role in MANAGES_BRANCH)
+    """Dismissed staff in the directory: director, admin and heads."""
+    return _is(user, SEES_EVERYTHING | MANAGES_BRANCH)
 
 
 def staff_q(user) -> Q:
@@ -54,6 +118,73 @@ def staff_q(user) -> Q:
     if not can_see_inactive_staff(user):
         q &= Q(is_active=True)
     return q
+
+
+def branches_q(user) -> Q:
+    """Which branches `user` may pick: all for those who see all staff, else their own."""
+    if not is_active_staff(user):
+        return NOTHING
+    return Q() if user.role in SEES_ALL_STAFF else Q(pk=user.branch_id)
+
+
+def may_use_admin_site(user) -> bool:
+    """Django admin (branches, staff, passwords): the admin only."""
+    return _is(user, {Role.ADMIN})
+
+
+def offers_api_docs(user) -> bool:
+    """The menu links the API docs for the director and admin (the page is open to all staff)."""
+    return _is(user, OFFERED_API_DOCS)
+
+
+# --- tasks and reports ---------------------------------------------------------------------
+
+
+def tasks_q(user, *, participants: Q) -> Q:
+    """Which tasks `user` may open: their own (`participants` says how the
+    task rows name them) plus, for a head, every task of the branch and, for
+    the director and admin, every task."""
+    if not is_active_staff(user):
+        return NOTHING
+    if user.role in SEES_EVERYTHING:
+        return Q()
+    if user.role == Role.HEAD_OF_SALES and user.branch_id:
+        return participants | Q(branch_id=user.branch_id)
+    return participants
+
+
+def efficiency_q(user) -> Q:
+    """Whose task efficiency `user` reads: their own; a head's branch; everyone's for director and admin."""
+    if not is_active_staff(user):
+        return NOTHING
+    if user.role in SEES_EVERYTHING:
+        return Q()
+    branch = branch_overseen_by(user)
+    return Q(branch_id=branch) | Q(pk=user.pk) if branch else Q(pk=user.pk)
+
+
+def can_manage_reports_of(user, subordinate) -> bool:
+    """A recurring report is set by the employee's supervisor (or the director)."""
+    if not is_active_staff(user) or not subordinate.is_active:
+        return False
+    return subordinate.supervisor_id == user.pk or user.role in SEES_EVERYTHING
+
+
+def report_subordinates_q(user) -> Q:
+    """Whom `user` may ask for a recurring report: `can_manage_reports_of` as a filter."""
+    if not is_active_staff(user):
+        return NOTHING
+    return Q() if user.role in SEES_EVERYTHING else Q(supervisor_id=user.pk)
+
+
+def report_schedules_q(user) -> Q:
+    """Recurring reports `user` sees: those they set or hand in; all for director and admin."""
+    if not is_active_staff(user):
+        return NOTHING
+    return Q() if user.role in SEES_EVERYTHING else Q(author_id=user.pk) | Q(responsible_id=user.pk)
+
+
+# --- case files: clients, deals, payments --------------------------------------------------
 
 
 def records_q(user, *, owner: str = "manager", branch: str = "branch", contracted: Q | None = None) -> Q:
@@ -80,8 +211,28 @@ def records_q(user, *, owner: str = "manager", branch: str = "branch", contracte
     return NOTHING
 
 
+def may_see_deals(user) -> bool:
+    """The deals section (list, board): roles with case files — sales, director, admin, lawyer."""
+    return _is(user, HAS_CASE_FILES)
+
+
+def can_work_records(user) -> bool:
+    """Roles that change case files (move deals, record payments): not call-centre or office."""
+    return _is(user, WORKS_RECORDS)
+
+
+def may_do_court_work(user) -> bool:
+    """Court work on a visible deal (case data, creditors, hearings, into court, archive): case workers, lawyers."""
+    return _is(user, HAS_CASE_FILES)
+
+
+def may_look_up_any_contact(user) -> bool:
+    """Find any client by phone or e-mail (name, phones, manager; never the case file): the front desk."""
+    return works_front_desk(user)
+
+
 def can_manage_branch(user, branch_id) -> bool:
-    """Assign and reassign clients, decide «потерян окончательно»: heads in their branch, director, admin."""
+    """Assign and reassign clients, pool or reanimate abandoned ones: the branch's head, director, admin."""
     if not is_active_staff(user):
         return False
     if user.role in SEES_EVERYTHING:
@@ -89,26 +240,264 @@ def can_manage_branch(user, branch_id) -> bool:
     return user.role == Role.HEAD_OF_SALES and user.branch_id is not None and user.branch_id == branch_id
 
 
-def can_work_records(user) -> bool:
-    """Roles that change case files (move deals, record payments): not call-centre or office."""
-    return is_active_staff(user) and user.role in {Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN}
+def assignees_q(user) -> Q:
+    """Whom `user` may hand clients and deals to: a head — the branch's sales staff; director and admin — anyone's."""
+    if not is_active_staff(user):
+        return NOTHING
+    if user.role in SEES_EVERYTHING:
+        return owners_q()
+    branch = branch_overseen_by(user)
+    return owners_q() & Q(branch_id=branch) if branch else NOTHING
 
 
-def tasks_q(user, *, participants: Q) -> Q:
-    """Which tasks `user` may open: their own (`participants` says how the
-    task rows name them) plus, for a head, every task of the branch and, for
-    the director and admin, every task."""
+def may_open_case_for(user, manager) -> bool:
+    """Open a client or deal (a new client, a lead's conversion) with `manager` responsible:
+    a manager for themselves, a head within the branch, director and admin for anyone."""
+    if not (can_work_records(user) and may_own_clients(manager)):
+        return False
+    if user.role in SEES_EVERYTHING:
+        return True
+    if user.role in MANAGES_BRANCH:
+        return user.branch_id is not None and manager.branch_id == user.branch_id
+    return manager.pk == user.pk
+
+
+def may_view_payments_register(user) -> bool:
+    """The payments table (Excel export and import): sales staff and the director — not IT, lawyers or the desk."""
+    return _is(user, READS_PAYMENTS_REGISTER)
+
+
+# --- leads ---------------------------------------------------------------------------------
+
+
+def may_take_leads(user) -> bool:
+    """Take in requests and see the leads section (page, API): everyone but the lawyer."""
+    return _is(user, TAKES_LEADS)
+
+
+def may_work_leads(user) -> bool:
+    """«Лиды» in the menu: those who follow leads up (sales, director, admin, call-centre);
+    the office manager's leads are its non-target queue, offered as «Нецелевые»."""
+    return may_take_leads(user) and user.role != Role.OFFICE_MANAGER
+
+
+def leads_q(user) -> Q:
+    """Which leads `user` sees. Manager: assigned to them. Head: their branch and the unrouted.
+    Director, admin, call-centre: all (leads hold contact fields only, and operators must find
+    a caller's earlier request). Office manager: the non-target queue."""
+    if not may_take_leads(user):
+        return NOTHING
+    if user.role in SEES_EVERYTHING or user.role == Role.CALL_CENTRE:
+        return Q()
+    if user.role == Role.HEAD_OF_SALES:
+        return Q(branch_id=user.branch_id) | Q(branch__isnull=True, assigned_to__isnull=True)
+    if user.role == Role.MANAGER:
+        return Q(assigned_to_id=user.pk)
+    if user.role == Role.OFFICE_MANAGER:
+        return Q(routed_to_office=True)
+    return NOTHING
+
+
+def may_assign_leads(user) -> bool:
+    """Give leads to other people: heads (their branch), the call-centre, director and admin (any branch)."""
+    return _is(user, ASSIGNS_LEADS)
+
+
+def may_assign_lead_to(user, assignee) -> bool:
+    """Give a lead to `assignee` (at intake or later): `lead_assignees_q` for one person."""
+    if not (may_take_leads(user) and may_own_clients(assignee)):
+        return False
+    if user.role in SEES_EVERYTHING or user.role == Role.CALL_CENTRE:
+        return True
+    if user.role in MANAGES_BRANCH:
+        return user.branch_id is not None and assignee.branch_id == user.branch_id
+    return user.role == Role.MANAGER and assignee.pk == user.pk
+
+
+def lead_assignees_q(user) -> Q:
+    """Whom `user` may give a lead to: any branch's sales staff (call-centre, director, admin),
+    the head's branch's, or a manager themselves; nobody for the office manager."""
+    if not may_take_leads(user):
+        return NOTHING
+    if user.role in SEES_EVERYTHING or user.role == Role.CALL_CENTRE:
+        return owners_q()
+    if user.role in MANAGES_BRANCH:
+        return owners_q() & Q(branch_id=user.branch_id) if user.branch_id else NOTHING
+    if user.role == Role.MANAGER:
+        return owners_q() & Q(pk=user.pk)
+    return NOTHING
+
+
+def may_see_non_target_list(user) -> bool:
+    """Contacts marked non-target: the queue's keepers and the call-centre, who routes by it."""
+    return _is(user, KEEPS_NON_TARGET_QUEUE | {Role.CALL_CENTRE})
+
+
+def may_keep_non_target_queue(user) -> bool:
+    """The non-target queue and lifting a mark: office manager, heads, director, admin."""
+    return _is(user, KEEPS_NON_TARGET_QUEUE)
+
+
+# --- activities, calendars, booking, the pool ------------------------------------------------
+
+
+def keeps_my_day(user) -> bool:
+    """«Мои дела» in the menu: those whose own work is planned activities — sales, director, lawyer."""
+    return _is(user, KEEPS_MY_DAY)
+
+
+def activities_q(user, *, cases: Q, meetings: Q) -> Q:
+    """Which activities `user` may open: their own and those they booked; a head's branch;
+    a manager's or lawyer's visible clients (`cases`); every meeting for the front desk
+    (`meetings`: it reschedules and cancels bookings). Director and admin: all."""
     if not is_active_staff(user):
         return NOTHING
     if user.role in SEES_EVERYTHING:
         return Q()
-    if user.role == Role.HEAD_OF_SALES and user.branch_id:
-        return participants | Q(branch_id=user.branch_id)
-    return participants
+    q = Q(responsible_id=user.pk) | Q(booked_by_id=user.pk)
+    branch = branch_overseen_by(user)
+    if branch:
+        q |= Q(branch_id=branch)
+    elif user.role in (Role.MANAGER, Role.LAWYER):
+        q |= cases
+    elif user.role in FRONT_DESK:
+        q |= meetings
+    return q
 
 
-def can_manage_reports_of(user, subordinate) -> bool:
-    """A recurring report is set by the employee's supervisor (or the director)."""
-    if not is_active_staff(user) or not subordinate.is_active:
+def may_book_meetings(user) -> bool:
+    """Book meetings and remote consultations: sales staff, the director and the front desk
+    (the office manager answers the front-desk phone); not the lawyer, not the admin."""
+    return _is(user, BOOKS_MEETINGS)
+
+
+def can_book_for(user, manager) -> bool:
+    """Book, move or cancel in `manager`'s calendar: the front desk and the director for
+    anyone, a head within the branch, a manager only their own."""
+    if not may_book_meetings(user):
         return False
-    return subordinate.supervisor_id == user.pk or user.role in SEES_EVERYTHING
+    if user.role in FRONT_DESK or user.role == Role.DIRECTOR:
+        return True
+    if user.role in MANAGES_BRANCH:
+        return user.branch_id is not None and manager.branch_id == user.branch_id
+    return manager.pk == user.pk
+
+
+def clients_in_state_q(user, *, pool: bool) -> Q:
+    """Abandoned, pool or lost clients `user` oversees: a head's branch, everyone's for director
+    and admin, a manager's own; the office manager also keeps the pool of their branch."""
+    if not is_active_staff(user):
+        return NOTHING
+    if pool and user.role == Role.OFFICE_MANAGER and user.branch_id:
+        return Q(branch_id=user.branch_id)
+    if user.role in SEES_EVERYTHING:
+        return Q()
+    branch = branch_overseen_by(user)
+    if branch:
+        return Q(branch_id=branch)
+    return Q(manager_id=user.pk) if user.role == Role.MANAGER else NOTHING
+
+
+def may_decide_abandoned(user) -> bool:
+    """Reanimate abandoned clients or send them to the pool (per client: `can_manage_branch`)."""
+    return _is(user, DECIDES_ABANDONED)
+
+
+def may_decide_lost(user) -> bool:
+    """«Потерян окончательно» is decided by the head of sales and the director — never the admin (IT, not sales)."""
+    return _is(user, DECIDES_LOST)
+
+
+def may_mark_lost(user, branch_id) -> bool:
+    """Mark a client of this branch «потерян окончательно»: a head their own branch, the director any."""
+    return may_decide_lost(user) and can_manage_branch(user, branch_id)
+
+
+def may_set_pool_rule(user, branch_id) -> bool:
+    """The pool hand-out rule of a branch: its head (and director or admin, for a branch they belong to)."""
+    return branch_id is not None and can_manage_branch(user, branch_id)
+
+
+# --- the home page -------------------------------------------------------------------------
+
+# Title and blocks of each role's home page; web/home.py knows how to draw each block.
+HOME_PAGES = {
+    Role.MANAGER: ("Мой день", ("my_tasks", "activity_rule", "overdue_payments", "profile", "team")),
+    Role.HEAD_OF_SALES: (
+        "Отдел продаж филиала",
+        ("my_tasks", "activity_rule", "team_overdue_tasks", "overdue_payments", "team", "gaps", "profile"),
+    ),
+    Role.DIRECTOR: (
+        "Компания сегодня",
+        (
+            "branches",
+            "my_tasks",
+            "activity_rule",
+            "team_overdue_tasks",
+            "overdue_payments",
+            "gaps",
+            "login_alerts",
+            "recent_audit",
+        ),
+    ),
+    Role.ADMIN: ("Администрирование", ("login_alerts", "gaps", "branches", "recent_audit")),
+    Role.CALL_CENTRE: ("Колл-центр", ("my_tasks", "managers_on_duty", "profile")),
+    Role.LAWYER: ("Юридический отдел", ("my_tasks", "profile", "team")),
+    Role.OFFICE_MANAGER: ("Офис", ("my_tasks", "managers_on_duty", "profile")),
+}
+
+
+def home_page(user) -> tuple[str, tuple[str, ...]]:
+    """The title and the blocks of `user`'s home page."""
+    if not is_active_staff(user):
+        return "Главная", ()
+    return HOME_PAGES.get(user.role, ("Главная", ("profile",)))
+
+
+# --- activities on a client's case file -------------------------------------------------
+
+
+def may_open_client(user, client) -> bool:
+    """The row form of the client rule (`clients_visible_to`): may `user` open this client's case file.
+
+    Asked of the database, so the answer is the list's answer: a lawyer's
+    «contract signed» is the client's deals as they are now.
+    """
+    # Imported here only because this block was appended while the module is being reorganised.
+    from crm.pipelines import CONTRACTED
+
+    if client is None or client.pk is None:
+        return False
+    rule = records_q(user, contracted=Q(deals__stage__in=CONTRACTED))
+    if rule == NOTHING:
+        return False
+    if rule == Q():
+        return True
+    return type(client).objects.filter(rule, pk=client.pk).exists()
+
+
+def can_plan_activity_for(user, client) -> bool:
+    """Plan a call, letter or message on a client: whoever may open the client's case file.
+
+    The page «запланировать дело», POST /api/v1/activities/ and the service ask
+    this; the call-centre and the office book meetings (`can_book_for`) but do
+    not write into case files.
+    """
+    return may_open_client(user, client)
+
+
+def may_see_activity_details(user, activity) -> bool:
+    """What an entry says beyond when, where and with whom (its result, the close-out form):
+    its responsible, a head for the branch's entries, and whoever may open the client's case file.
+
+    The intake desk opens meetings to move and cancel them (`activities_visible_to`),
+    never to read how they went.
+    """
+    if not is_active_staff(user):
+        return False
+    if user.role in SEES_EVERYTHING or activity.responsible_id == user.pk:
+        return True
+    branch = branch_overseen_by(user)
+    if branch and activity.branch_id == branch:
+        return True
+    return activity.client_id is not None and may_open_client(user, activity.client)

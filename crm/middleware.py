@@ -91,5 +91,5 @@ def _too_large(request, limit: int) -> HttpResponse:
         "Загрузите файлы по одному или уменьшите их размер."
     )
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message}, status=413)
+        return JsonResponse({"detail": message}, status=413, json_dumps_params={"ensure_ascii": False})
     return HttpResponse(render_to_string("413.html", {"message": message}), status=413)

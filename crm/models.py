@@ -2,8 +2,10 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
+from crm import access
 from crm.roles import Role
 
 
@@ -88,7 +90,7 @@ class User(AbstractBaseUser):
     # everything in the admin site, nobody else may enter it.
     @property
     def is_staff(self) -> bool:
-        return self.is_active and self.role == Role.ADMIN
+        return access.may_use_admin_site(self)
 
     @property
     def is_superuser(self) -> bool:
@@ -211,3 +213,43 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class OutboxJob(models.Model):
+    """Work an outside system must follow, stored in the same transaction as the change.
+
+    `kind` names the handler an integration registered (crm/outbox.py); `key`
+    is what the handler converges (a client, a manager's table, a notification).
+    A worker takes every pending row of one (kind, key) under a lease, so a
+    job run twice or by two workers at once changes nothing twice.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Ждёт"
+        DONE = "done", "Выполнено"
+        FAILED = "failed", "Ошибка (нужен администратор)"
+
+    kind = models.CharField("вид", max_length=40)
+    key = models.CharField("объект", max_length=64)
+    payload = models.JSONField(default=dict, blank=True)
+    reason = models.CharField("причина", max_length=100, blank=True)
+    status = models.CharField("состояние", max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField("попыток", default=0)
+    next_attempt_at = models.DateTimeField("следующая попытка", default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField("ошибка", blank=True)
+    created_at = models.DateTimeField("создано", default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "задание для внешней системы"
+        verbose_name_plural = "очередь внешних систем"
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_due", condition=Q(status="pending")),
+            models.Index(fields=["kind", "key", "status"], name="outbox_kind_key"),
+            models.Index(fields=["status", "kind", "-id"], name="outbox_status_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} #{self.pk}"

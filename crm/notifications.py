@@ -1,14 +1,17 @@
 """Notifications: always inside the CRM, by e-mail too where configured (EMAIL_ENABLED).
 
-The e-mail copy is sent by a Celery task after the transaction commits, so a
-slow mail server never holds a page.
+The e-mail copy goes through the outbox: a row per message written with the
+notification, sent by a worker after the commit and retried with backoff, so
+a slow or absent mail server never holds a page and never loses a message.
 """
+
+import smtplib
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import timezone
 
+from crm import outbox
 from crm.models import Notification, User
 
 
@@ -21,32 +24,48 @@ def notify(*, users, text: str, url: str = "", skip: User | None = None) -> list
         seen.add(user.pk)
         rows.append(Notification(user=user, text=text[:500], url=url))
     created = Notification.objects.bulk_create(rows)
-    if settings.EMAIL_ENABLED and created:
-        from crm.tasks import send_notification_emails_task
-
-        ids = [n.pk for n in created if n.user.email]
-        if ids:
-            transaction.on_commit(lambda: send_notification_emails_task.delay(ids))
+    if settings.EMAIL_ENABLED:
+        for n in created:
+            if n.user.email:
+                outbox.enqueue(EMAIL_KIND, key=n.pk, reason="уведомление")
     return created
 
 
-def notifications_email(*, ids: list[int]) -> int:
-    """Send the e-mail copies not sent yet; safe to run twice."""
-    sent = 0
-    for n in Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).select_related("user"):
-        if not n.user.email:
-            continue
-        link = f"{settings.SITE_URL.rstrip('/')}{n.url}" if n.url else settings.SITE_URL
+def notification_email_send(*, notification_id: int) -> str:
+    """Send the e-mail copy of one notification unless it went already; safe to run twice."""
+    n = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).select_related("user").first()
+    if n is None or not n.user.email:
+        return "nothing"
+    link = f"{settings.SITE_URL.rstrip('/')}{n.url}" if n.url else settings.SITE_URL
+    try:
         send_mail(
             subject=f"CRM: {n.text[:80]}",
             message=f"{n.text}\n\n{link}",
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[n.user.email],
         )
-        # Mark one by one: if the next send fails, this one is not repeated.
-        Notification.objects.filter(pk=n.pk).update(emailed_at=timezone.now())
-        sent += 1
-    return sent
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise outbox.PermanentError(f"Почтовый сервер отказался принять адрес {n.user.email}: {exc}") from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise outbox.TransientError(f"Почтовый сервер недоступен: {exc}") from exc
+    Notification.objects.filter(pk=n.pk).update(emailed_at=timezone.now())
+    return "sent"
+
+
+def _send_from_outbox(key: str, jobs) -> str:
+    return notification_email_send(notification_id=int(key))
+
+
+EMAIL_KIND = "mail.notification"
+outbox.register(
+    outbox.Handler(
+        kind=EMAIL_KIND,
+        label="Письмо-уведомление",
+        run=_send_from_outbox,
+        enabled=lambda: settings.EMAIL_ENABLED,
+        converges=False,
+    )
+)
 
 
 def notifications_mark_read(*, user: User, ids=None) -> int:

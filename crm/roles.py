@@ -16,5 +16,8 @@ class Role(models.TextChoices):
 # Roles whose work is tied to one branch: without a branch they cannot work.
 BRANCH_ROLES = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.LAWYER})
 
+# Roles at the top of the org chart: they answer to no supervisor.
+TOP_ROLES = frozenset({Role.DIRECTOR, Role.ADMIN})
+
 # Order in which colleagues are listed: by rank, then by the work they do.
 RANK = [Role.DIRECTOR, Role.HEAD_OF_SALES, Role.MANAGER, Role.LAWYER, Role.CALL_CENTRE, Role.OFFICE_MANAGER, Role.ADMIN]

@@ -33,11 +33,7 @@ def staff_filtered(user: User, *, role: str | None = None, branch_id=None, searc
 
 
 def branches_visible_to(user: User) -> QuerySet[Branch]:
-    if not access.is_active_staff(user):
-        return Branch.objects.none()
-    if user.role in access.SEES_ALL_STAFF:
-        return Branch.objects.all()
-    return Branch.objects.filter(pk=user.branch_id)
+    return Branch.objects.filter(access.branches_q(user))
 
 
 def branches_with_staff_counts(user: User) -> QuerySet[Branch]:

@@ -167,7 +167,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "clients-abandoned": {"task": "activities.tasks.clients_mark_abandoned_task", "schedule": crontab(minute=30, hour=6)},
     "pool-hand-out": {"task": "activities.tasks.pool_hand_out_task", "schedule": crontab(minute=0, hour=7)},
-    "disk-redrive": {"task": "integrations.disk_redrive_task", "schedule": 60.0},
+    "outbox-redrive": {"task": "crm.outbox_redrive", "schedule": 60.0},
     "disk-reconcile": {"task": "integrations.disk_reconcile_task", "schedule": crontab(minute=30, hour=2)},
     "task-reports": {"task": "tasks.tasks.reports_create_due_task", "schedule": crontab(minute="*/15")},
     "task-feedback-24h": {"task": "tasks.tasks.feedback_watch_task", "schedule": crontab(minute="*/10")},
@@ -251,6 +251,14 @@ YANDEX_DISK_BACKOFF_SECONDS = float(env_str("YANDEX_DISK_BACKOFF_SECONDS", "5"))
 YANDEX_DISK_BACKOFF_MAX_SECONDS = float(env_str("YANDEX_DISK_BACKOFF_MAX_SECONDS", "3600"))
 # Beat's mirror jobs (redrive, reconciliation) go to the mirror's queue too.
 CELERY_TASK_ROUTES = {"integrations.*": {"queue": YANDEX_DISK_QUEUE}}
+
+# --- The outbox (crm/outbox.py): how committed changes reach outside systems ----------------
+# First pause before another try, doubled up to the ceiling; a lease a worker holds on one
+# (kind, key) while it works; after this many failed tries a job waits for the admin.
+OUTBOX_BACKOFF_SECONDS = float(env_str("OUTBOX_BACKOFF_SECONDS", "5"))
+OUTBOX_BACKOFF_MAX_SECONDS = float(env_str("OUTBOX_BACKOFF_MAX_SECONDS", "3600"))
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 180)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 30)
 
 # --- Locale -------------------------------------------------------------------
 LANGUAGE_CODE = "ru"

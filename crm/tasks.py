@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from crm import services
+from crm import outbox, services
 
 
 @shared_task(name="crm.tasks.purge_login_failures_task")
@@ -11,15 +11,13 @@ def purge_login_failures_task(days: int = 30) -> int:
     return services.login_failures_purge(older_than=timedelta(days=days))
 
 
-@shared_task(
-    name="crm.tasks.send_notification_emails_task",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    max_retries=8,
-)
-def send_notification_emails_task(ids: list[int]) -> int:
-    """E-mail copies of CRM notifications; network errors retried with backoff."""
-    from crm.notifications import notifications_email
+@shared_task(name="crm.outbox_deliver", acks_late=True)
+def outbox_deliver_task(kind: str, key: str) -> str:
+    """Run one (kind, key) of the outbox; queued by hints and by the redrive, safe to run twice."""
+    return outbox.deliver(kind, key)
 
-    return notifications_email(ids=ids)
+
+@shared_task(name="crm.outbox_redrive")
+def outbox_redrive_task() -> int:
+    """Beat: whatever is due in the outbox gets a worker (lost hints, a broker that was down, backoff over)."""
+    return outbox.redrive()

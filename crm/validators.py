@@ -119,7 +119,9 @@ def as_field_validator(check: Callable[[Any], Any]) -> Callable[[Any], None]:
         try:
             check(value)
         except DomainError as exc:
-            raise ValidationError(exc.message, code=exc.code) from None
+            # Not the DomainError's code: a form field swaps the message of an error coded
+            # like its own («invalid», «required») for its generic one.
+            raise ValidationError(exc.message, code="refused") from None
 
     validate.__name__ = check.__name__
     return validate

@@ -6,11 +6,11 @@ from rest_framework.views import APIView
 from clients.selectors import client_get_for_user
 from crm.api.errors import as_validation_error
 from crm.errors import DomainError
+from crm.pipelines import ServiceLine, Stage
 from crm.validators import as_field_validator, check_period_date
 from deals import selectors, services
 from deals import validators as bounds
 from deals.models import Deal, Payment
-from deals.pipelines import ServiceLine, Stage
 
 
 class DealSerializer(serializers.ModelSerializer):

@@ -7,10 +7,10 @@ from django import forms
 
 from crm.errors import DomainError
 from crm.forms_util import BootstrapMixin, FastSelect, PeriodDateField
+from crm.pipelines import REQUIRED_FIELDS, ServiceLine, Stage
 from crm.validators import as_field_validator
 from deals import validators as bounds
 from deals.models import Creditor, Deal, Payment
-from deals.pipelines import REQUIRED_FIELDS, ServiceLine, Stage
 from deals.selectors import MASKED_AMOUNT, SORT_LABELS
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}

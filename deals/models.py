@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from crm.models import Branch, User
-from deals.pipelines import ServiceLine, Stage
+from crm.pipelines import ServiceLine, Stage
 
 
 @cache

@@ -17,10 +17,10 @@ from crm import access
 from crm.models import User
 from crm.money import rub
 from crm.phones import normalize_phone
+from crm.pipelines import CLOSED, COLUMNS, CONTRACTED, ServiceLine, Stage
 from crm.roles import Role
 from crm.validators import mask
 from deals.models import Deal, DealStageCount, Instalment, Payment
-from deals.pipelines import CLOSED, COLUMNS, CONTRACTED, ServiceLine, Stage
 
 BOARD_PAGE = 20
 LIST_PAGE = 50

@@ -13,17 +13,11 @@ from django.utils import timezone
 
 from clients.models import Client, TimelineEntry
 from clients.services import timeline_add
-from crm import access
+from crm import access, outbox
 from crm.errors import DomainError
 from crm.models import AuditEntry, User
 from crm.money import rub
-from crm.roles import Role
-from crm.services import audit_record
-from crm.validators import clean_case_number, clean_inn, mask
-from crm.workdays import add_working_days
-from deals import validators as bounds
-from deals.models import Creditor, Deal, DealStageCount, Hearing, Instalment, Payment, StageAutomation
-from deals.pipelines import (
+from crm.pipelines import (
     CLOSED,
     CONTRACTED,
     FIRST_STAGE,
@@ -33,7 +27,12 @@ from deals.pipelines import (
     allowed_targets,
     line_of,
 )
-from integrations.yandex_disk import outbox as disk_outbox
+from crm.roles import Role
+from crm.services import audit_record
+from crm.validators import clean_case_number, clean_inn, mask
+from crm.workdays import add_working_days
+from deals import validators as bounds
+from deals.models import Creditor, Deal, DealStageCount, Hearing, Instalment, Payment, StageAutomation
 
 Action = AuditEntry.Action
 
@@ -173,7 +172,7 @@ def deal_create(
     )
     audit_record(actor=by, action=Action.CREATE, target=deal, changes={"stage": stage, "manager": str(manager)})
     _run_stage_automation(deal, stage)
-    disk_outbox.client_folder_changed(client_id=client.pk, reason="новая сделка")
+    outbox.publish("client.changed", key=client.pk, reason="новая сделка")
     return deal
 
 
@@ -254,7 +253,7 @@ def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = 
     )
     audit_record(actor=by, action=Action.UPDATE, target=deal, changes=changes)
     _run_stage_automation(deal, stage)
-    disk_outbox.client_folder_changed(client_id=deal.client_id, reason="смена стадии")
+    outbox.publish("client.changed", key=deal.client_id, reason="смена стадии")
     return deal
 
 
@@ -284,9 +283,9 @@ def deal_reassign(*, deal: Deal, manager: User, by: User) -> Deal:
         data={"from": old.pk, "to": manager.pk},
     )
     audit_record(actor=by, action=Action.UPDATE, target=deal, changes={"manager": [str(old), str(manager)]})
-    disk_outbox.client_folder_changed(client_id=deal.client_id, reason="передача менеджеру")
-    disk_outbox.payments_changed(manager_id=old.pk)
-    disk_outbox.payments_changed(manager_id=manager.pk)
+    outbox.publish("client.changed", key=deal.client_id, reason="передача менеджеру")
+    outbox.publish("payments.changed", key=old.pk)
+    outbox.publish("payments.changed", key=manager.pk)
     return deal
 
 
@@ -444,7 +443,7 @@ def payment_record(*, deal: Deal, by: User, paid_on: date, amount: Decimal, meth
         target=payment,
         changes={"deal": deal.pk, "amount": str(amount), "paid_on": paid_on.isoformat()},
     )
-    disk_outbox.payments_changed(manager_id=deal.manager_id)
+    outbox.publish("payments.changed", key=deal.manager_id)
     return payment
 
 

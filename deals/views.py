@@ -11,6 +11,7 @@ from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.http import client_ip
+from crm.pipelines import COLUMNS, REQUIRED_FIELDS, ServiceLine, Stage, allowed_targets
 from crm.roles import Role
 from deals import selectors, services
 from deals.forms import (
@@ -23,7 +24,6 @@ from deals.forms import (
     ScheduleForm,
     StageFieldsForm,
 )
-from deals.pipelines import COLUMNS, REQUIRED_FIELDS, ServiceLine, Stage, allowed_targets
 
 
 def _scope_params(request):

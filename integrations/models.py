@@ -1,51 +1,12 @@
-"""Outside-system state: the Yandex.Disk outbox, each client's folder and documents for the Disk."""
+"""Outside-system state: where each client's folder is on the Disk, and the Disk imports.
+
+The work queue itself is the core's generic outbox (crm.models.OutboxJob)."""
 
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
 from clients.models import Client
 from crm.models import User
-
-
-class DiskJob(models.Model):
-    """Outbox row: written in the same transaction as the change that needs the Disk to follow.
-
-    `client` jobs converge one client's folder (create, move, rename, documents)
-    to what the database says now, so running one twice changes nothing and a
-    later job can never be overtaken by an earlier one. `payments` jobs
-    refresh one manager's payments table.
-    """
-
-    class Kind(models.TextChoices):
-        CLIENT = "client", "Папка клиента"
-        PAYMENTS = "payments", "Таблица платежей"
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Ждёт"
-        DONE = "done", "Выполнено"
-        FAILED = "failed", "Ошибка (нужен администратор)"
-
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.CASCADE, related_name="disk_jobs")
-    manager = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    done_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [
-            models.Index(fields=["next_attempt_at"], name="diskjob_due", condition=Q(status="pending")),
-            models.Index(fields=["client", "status"], name="diskjob_client"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class ClientFolder(models.Model):
@@ -68,7 +29,6 @@ class ClientFolder(models.Model):
 
     def __str__(self) -> str:
         return self.synced_path or self.folder_name
-
 
 
 class DiskImportRun(models.Model):

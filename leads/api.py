@@ -7,7 +7,7 @@ from crm.errors import DomainError
 from crm.models import Branch, User
 from crm.roles import Role
 from deals.models import Deal
-from deals.pipelines import ServiceLine
+from crm.pipelines import ServiceLine
 from leads import selectors, services
 from leads.models import Lead
 
@@ -56,7 +56,9 @@ class LeadListCreateApi(generics.ListCreateAPIView):
     """Leads the caller may see; POST takes a request from the website or a partner.
 
     Send an `Idempotency-Key` header: the same key twice creates one lead
-    (the second answer is 200 with the first lead).
+    (the second answer is 200 with the first lead). A key is the caller's
+    own: another caller's equal key is a different key, and the same key
+    with a different request body is refused with 422.
     """
 
     serializer_class = LeadSerializer
@@ -66,7 +68,7 @@ class LeadListCreateApi(generics.ListCreateAPIView):
 
     @extend_schema(
         request=LeadCreateSerializer,
-        responses={201: LeadSerializer, 200: LeadSerializer},
+        responses={201: LeadSerializer, 200: LeadSerializer, 422: None},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request):
@@ -76,6 +78,10 @@ class LeadListCreateApi(generics.ListCreateAPIView):
         try:
             lead, created = services.lead_create(by=request.user, idempotency_key=key, **data.validated_data)
         except DomainError as exc:
+            if exc.code == "idempotency_key_reused":
+                return Response(
+                    {"detail": exc.message, "code": exc.code}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
+                )
             raise as_validation_error(exc) from None
         return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

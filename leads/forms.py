@@ -2,7 +2,7 @@ from django import forms
 
 from crm.forms_util import BootstrapMixin
 from deals.models import Deal
-from deals.pipelines import ServiceLine
+from crm.pipelines import ServiceLine
 
 
 class LeadIntakeForm(BootstrapMixin, forms.Form):

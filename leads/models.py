@@ -5,7 +5,7 @@ from django.utils import timezone
 from clients.models import Client
 from crm.models import Branch, User
 from deals.models import Deal
-from deals.pipelines import ServiceLine
+from crm.pipelines import ServiceLine
 
 
 class Lead(models.Model):
@@ -38,7 +38,13 @@ class Lead(models.Model):
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     created_at = models.DateTimeField("поступил", default=timezone.now)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # A retry token of the caller who sent it (`created_by`; none for mail and
+    # telephony intake): unique per caller, so one caller's key never finds
+    # another's lead. The fingerprint is of the request the key first came with;
+    # the key reused with another request is refused. Blank on rows stored
+    # before fingerprints were kept.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = "лид"
@@ -47,6 +53,15 @@ class Lead(models.Model):
             models.Index(fields=["assigned_to", "status", "-id"]),
             models.Index(fields=["branch", "status", "-id"]),
             models.Index(fields=["routed_to_office", "status", "-id"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "idempotency_key"], name="lead_idempotency_key_per_caller"),
+            # NULLs are distinct in a unique index: intake with no caller needs its own.
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(created_by__isnull=True, idempotency_key__isnull=False),
+                name="lead_idempotency_key_no_caller",
+            ),
         ]
 
     def __str__(self) -> str:

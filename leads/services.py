@@ -5,6 +5,8 @@ if routing or matching fails afterwards, the request is still there, new
 and unassigned, in the heads' queue.
 """
 
+import hashlib
+import json
 import logging
 
 from django.db import IntegrityError, transaction
@@ -41,6 +43,32 @@ def _office_manager_for(branch_id) -> User | None:
     return (qs.filter(branch_id=branch_id).first() if branch_id else None) or qs.first()
 
 
+def _request_fingerprint(**intake) -> str:
+    """What a request asked for, as the key's first use is compared with its reuse."""
+    canonical = json.dumps(intake, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _same_request(lead: Lead, fingerprint: str, intake: dict) -> bool:
+    if lead.idempotency_fingerprint:
+        return lead.idempotency_fingerprint == fingerprint
+    # Stored before fingerprints were kept: compare what routing never changes.
+    stored = {f: getattr(lead, f) for f in ("source", "name", "phone_norm", "email_norm", "message", "service_line")}
+    return stored == {f: intake[f] for f in stored}
+
+
+def _replay(*, by: User | None, key: str, fingerprint: str, intake: dict) -> Lead | None:
+    """The lead this caller already sent with this key, or None; the key reused for another request is refused."""
+    lead = Lead.objects.filter(created_by=by, idempotency_key=key).first()
+    if lead is not None and not _same_request(lead, fingerprint, intake):
+        raise DomainError(
+            f"Ключ Idempotency-Key «{key}» уже использован для другого обращения. "
+            "Для нового обращения пришлите новый ключ.",
+            code="idempotency_key_reused",
+        )
+    return lead
+
+
 def non_target_match(*, phone_norm: str, email_norm: str) -> NonTargetContact | None:
     values = [(NonTargetContact.Kind.PHONE, phone_norm), (NonTargetContact.Kind.EMAIL, email_norm)]
     for kind, value in values:
@@ -66,7 +94,9 @@ def lead_create(
 ) -> tuple[Lead, bool]:
     """Take in a request: store it, then route it. Returns (lead, created).
 
-    The same idempotency key twice gives back the first lead (created=False).
+    An idempotency key is the caller's own (`by`; None is the intake with no
+    caller): the same caller, key and request give back the first lead
+    (created=False); the same key with another request is refused.
     """
     if source not in Deal.Source.values:
         raise DomainError("Неизвестный источник обращения.", field="source")
@@ -75,8 +105,20 @@ def lead_create(
         not assigned_to.is_active or assigned_to.role not in (Role.MANAGER, Role.HEAD_OF_SALES)
     ):
         raise DomainError("Лид можно поручить только действующему менеджеру.", field="assigned_to")
+    idempotency_key = idempotency_key or None
+    intake = {
+        "source": source,
+        "name": name.strip(),
+        "phone_norm": phone_norm,
+        "email_norm": email_norm,
+        "message": message.strip(),
+        "service_line": service_line,
+        "branch": branch.pk if branch else None,
+        "assigned_to": assigned_to.pk if assigned_to else None,
+    }
+    fingerprint = _request_fingerprint(**intake) if idempotency_key else ""
     if idempotency_key:
-        existing = Lead.objects.filter(idempotency_key=idempotency_key).first()
+        existing = _replay(by=by, key=idempotency_key, fingerprint=fingerprint, intake=intake)
         if existing:
             return existing, False
     try:
@@ -92,11 +134,15 @@ def lead_create(
                 service_line=service_line,
                 branch=branch,
                 created_by=by,
-                idempotency_key=idempotency_key or None,
+                idempotency_key=idempotency_key,
+                idempotency_fingerprint=fingerprint,
             )
     except IntegrityError:
-        # Two requests with one key raced; the other stored it first.
-        return Lead.objects.get(idempotency_key=idempotency_key), False
+        # Two requests of this caller with one key raced; the other stored it first.
+        existing = _replay(by=by, key=idempotency_key, fingerprint=fingerprint, intake=intake) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
     try:
         lead = lead_route(lead=lead, assigned_to=assigned_to, by=by)
     except Exception:

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from crm import access
 from crm.models import Notification, User
-from crm.roles import Role
 from tasks.models import FEEDBACK_HOURS, ReportSchedule, Task, TaskAttachment, TaskParticipant
 
 PAGE_SIZE = 50
@@ -62,9 +61,9 @@ TABS = {
 
 def tabs_for(user: User) -> list[tuple[str, str]]:
     tabs = ["mine", "assigned", "co", "watching"]
-    if user.role == Role.HEAD_OF_SALES and user.branch_id:
+    if access.branch_overseen_by(user):
         tabs.append("branch")
-    if user.role in access.SEES_EVERYTHING:
+    if access.sees_everything(user):
         tabs.append("all")
     return [(t, TABS[t]) for t in tabs]
 
@@ -78,9 +77,9 @@ def _tab_q(user: User, tab: str) -> Q:
         role = TaskParticipant.Role.CO_EXECUTOR if tab == "co" else TaskParticipant.Role.OBSERVER
         ids = TaskParticipant.objects.filter(user_id=user.pk, role=role).values("task_id")
         return Q(pk__in=ids)
-    if tab == "branch" and user.role == Role.HEAD_OF_SALES and user.branch_id:
-        return Q(branch_id=user.branch_id)
-    if tab == "all" and user.role in access.SEES_EVERYTHING:
+    if tab == "branch" and access.branch_overseen_by(user):
+        return Q(branch_id=access.branch_overseen_by(user))
+    if tab == "all" and access.sees_everything(user):
         return Q()
     return access.NOTHING
 
@@ -177,12 +176,7 @@ class EfficiencyRow:
 
 def efficiency_people(user: User) -> QuerySet[User]:
     """Whose efficiency `user` may read: their own; a head — the branch; the director — everyone."""
-    qs = User.objects.filter(is_active=True)
-    if user.role in access.SEES_EVERYTHING:
-        return qs
-    if user.role == Role.HEAD_OF_SALES and user.branch_id:
-        return qs.filter(Q(branch_id=user.branch_id) | Q(pk=user.pk))
-    return qs.filter(pk=user.pk)
+    return User.objects.filter(access.efficiency_q(user), is_active=True)
 
 
 def efficiency(user: User, *, date_from: date, date_to: date, employee_id: int | None = None) -> list[EfficiencyRow]:
@@ -220,10 +214,7 @@ def efficiency(user: User, *, date_from: date, date_to: date, employee_id: int |
 
 def report_schedules_for(user: User) -> QuerySet[ReportSchedule]:
     """Reports the user set (as a supervisor) or must hand in."""
-    qs = ReportSchedule.objects.select_related("author", "responsible")
-    if user.role in access.SEES_EVERYTHING:
-        return qs
-    return qs.filter(Q(author_id=user.pk) | Q(responsible_id=user.pk))
+    return ReportSchedule.objects.filter(access.report_schedules_q(user)).select_related("author", "responsible")
 
 
 def report_schedule_get_for_user(user: User, pk) -> ReportSchedule:
@@ -235,10 +226,8 @@ def report_schedule_get_for_user(user: User, pk) -> ReportSchedule:
 
 def subordinates_of(user: User) -> QuerySet[User]:
     """Whom `user` may ask for a report: direct subordinates (the director: anyone)."""
-    qs = User.objects.filter(is_active=True).exclude(pk=user.pk)
-    if user.role in access.SEES_EVERYTHING:
-        return qs.order_by("full_name")
-    return qs.filter(supervisor_id=user.pk).order_by("full_name")
+    qs = User.objects.filter(access.report_subordinates_q(user), is_active=True)
+    return qs.exclude(pk=user.pk).order_by("full_name")
 
 
 def tasks_needing_attention(user: User, *, scope: str = "mine", limit: int = 8) -> list[Task]:

@@ -405,8 +405,12 @@ def efficiency_view(request):
         date_from, date_to = date_to, date_from
     date_to = min(date_to, date_from + timedelta(days=366))
     rows = selectors.efficiency(request.user, date_from=date_from, date_to=date_to)
+    # A date out of the period's years (a typo, a hand-edited link) keeps the default period
+    # and says why, rather than the figures for a period nobody asked for without a word.
+    period_errors = sorted({e for name in ("date_from", "date_to") for e in form.errors.get(name, ())})
     return render(
         request,
         "tasks/efficiency.html",
-        {"form": form, "rows": rows, "date_from": date_from, "date_to": date_to},
+        {"form": form, "rows": rows, "date_from": date_from, "date_to": date_to, "period_errors": period_errors},
+        status=400 if period_errors else 200,
     )

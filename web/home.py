@@ -1,7 +1,7 @@
 """The home page per role: blocks of what needs the user's attention today.
 
 Each block is a function returning a context dict (or None to hide it) and
-names its partial template. Later apps register their blocks in HOME_BLOCKS.
+names its partial template; which blocks each role gets is crm.access.home_page.
 """
 
 from collections.abc import Callable
@@ -11,9 +11,9 @@ from datetime import timedelta
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
-from crm import selectors
+from crm import access, selectors
 from crm.models import AuditEntry, User
-from crm.roles import BRANCH_ROLES, RANK, Role
+from crm.roles import BRANCH_ROLES, RANK, TOP_ROLES
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def org_chart_gaps_block(user: User) -> dict | None:
     """Active staff the org chart leaves hanging: no (working) supervisor, or no branch where one is needed."""
     qs = selectors.staff_visible_to(user).filter(is_active=True)
     gaps = qs.filter(
-        (Q(supervisor__isnull=True) & ~Q(role__in=[Role.DIRECTOR, Role.ADMIN]))
+        (Q(supervisor__isnull=True) & ~Q(role__in=list(TOP_ROLES)))
         | Q(supervisor__is_active=False)
         | (Q(branch__isnull=True) & Q(role__in=list(BRANCH_ROLES)))
     )
@@ -67,7 +67,8 @@ def recent_audit_block(user: User) -> dict:
 
 
 def managers_on_duty_block(user: User) -> dict:
-    managers = selectors.staff_visible_to(user).filter(role=Role.MANAGER, is_active=True)
+    # Everyone whose calendar the desk books into: managers and heads of sales.
+    managers = selectors.staff_visible_to(user).filter(access.owners_q())
     return {"managers": list(managers.order_by("branch__name", "full_name")[:200])}
 
 
@@ -87,7 +88,8 @@ def my_tasks_block(user: User) -> dict:
 def team_overdue_tasks_block(user: User) -> dict:
     from tasks.selectors import tasks_needing_attention
 
-    return {"rows": tasks_needing_attention(user, scope="team"), "scope": "team"}
+    tab = "all" if access.sees_everything(user) else "branch"
+    return {"rows": tasks_needing_attention(user, scope="team"), "scope": "team", "tab": tab}
 
 
 def activity_rule_block(user: User) -> dict:
@@ -103,7 +105,7 @@ def activity_rule_block(user: User) -> dict:
         "settings": settings,
         "cap": COUNT_CAP,
     }
-    if user.role != Role.MANAGER:
+    if access.may_decide_abandoned(user):
         from activities.selectors import clients_in_state
 
         counts["abandoned"] = capped_count(clients_in_state(user, Client.Status.ABANDONED))
@@ -122,39 +124,30 @@ MY_TASKS = Block("web/home/_tasks.html", my_tasks_block)
 ACTIVITY_RULE = Block("web/home/_activity_rule.html", activity_rule_block)
 TEAM_OVERDUE_TASKS = Block("web/home/_tasks.html", team_overdue_tasks_block)
 
-HOME_BLOCKS: dict[str, list[Block]] = {
-    Role.MANAGER: [MY_TASKS, ACTIVITY_RULE, OVERDUE_PAYMENTS, PROFILE, TEAM],
-    Role.HEAD_OF_SALES: [MY_TASKS, ACTIVITY_RULE, TEAM_OVERDUE_TASKS, OVERDUE_PAYMENTS, TEAM, GAPS, PROFILE],
-    Role.DIRECTOR: [
-        BRANCHES,
-        MY_TASKS,
-        ACTIVITY_RULE,
-        TEAM_OVERDUE_TASKS,
-        OVERDUE_PAYMENTS,
-        GAPS,
-        LOGIN_ALERTS,
-        RECENT_AUDIT,
-    ],
-    Role.ADMIN: [LOGIN_ALERTS, GAPS, BRANCHES, RECENT_AUDIT],
-    Role.CALL_CENTRE: [MY_TASKS, MANAGERS_ON_DUTY, PROFILE],
-    Role.LAWYER: [MY_TASKS, PROFILE, TEAM],
-    Role.OFFICE_MANAGER: [MY_TASKS, MANAGERS_ON_DUTY, PROFILE],
+# The blocks by the names crm.access.home_page gives each role.
+BLOCKS = {
+    "profile": PROFILE,
+    "team": TEAM,
+    "branches": BRANCHES,
+    "gaps": GAPS,
+    "login_alerts": LOGIN_ALERTS,
+    "recent_audit": RECENT_AUDIT,
+    "managers_on_duty": MANAGERS_ON_DUTY,
+    "my_tasks": MY_TASKS,
+    "activity_rule": ACTIVITY_RULE,
+    "team_overdue_tasks": TEAM_OVERDUE_TASKS,
+    "overdue_payments": OVERDUE_PAYMENTS,
 }
 
-HOME_TITLES = {
-    Role.MANAGER: "Мой день",
-    Role.HEAD_OF_SALES: "Отдел продаж филиала",
-    Role.DIRECTOR: "Компания сегодня",
-    Role.ADMIN: "Администрирование",
-    Role.CALL_CENTRE: "Колл-центр",
-    Role.LAWYER: "Юридический отдел",
-    Role.OFFICE_MANAGER: "Офис",
-}
+
+def home_title(user: User) -> str:
+    return access.home_page(user)[0]
 
 
 def home_blocks_for(user: User) -> list[tuple[str, dict]]:
     rendered = []
-    for block in HOME_BLOCKS.get(user.role, [PROFILE]):
+    for name in access.home_page(user)[1]:
+        block = BLOCKS[name]
         context = block.build(user)
         if context is not None:
             rendered.append((block.template, context))

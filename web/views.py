@@ -9,5 +9,5 @@ def home_view(request):
     return render(
         request,
         "web/home.html",
-        {"title": home.HOME_TITLES.get(request.user.role, "Главная"), "blocks": home.home_blocks_for(request.user)},
+        {"title": home.home_title(request.user), "blocks": home.home_blocks_for(request.user)},
     )

@@ -16,9 +16,9 @@ from django.utils import timezone
 from clients.models import Client, TimelineEntry
 from clients.services import timeline_add
 from crm.models import Branch, User
+from crm.pipelines import ServiceLine, Stage
 from crm.roles import Role
 from crm.services import audit_record
-from deals.pipelines import ServiceLine, Stage
 from deals.services import deal_import
 from integrations.models import ClientFolder, DiskImportRun
 from integrations.yandex_disk import paths

@@ -9,7 +9,7 @@ live in «ДУ/В работе (не заключенные)», the same name th
 clients without a contract, and move into the year folder when it is signed.
 """
 
-from deals.pipelines import Stage
+from crm.pipelines import Stage
 
 DB_STAGE_FOLDERS = {
     Stage.DB_IN_WORK: "В работе (не заключенные)",

@@ -21,11 +21,13 @@ from openpyxl import Workbook
 from yadisk import exceptions as ya
 
 from clients.models import Client, ClientDocument
+from crm import outbox
 from crm.excel import append_row
 from crm.models import User
+from crm.pipelines import CLOSED
 from deals.models import Deal
-from deals.pipelines import CLOSED
-from integrations.models import ClientFolder, DiskJob
+from deals.payments_excel import payments_export
+from integrations.models import ClientFolder
 from integrations.yandex_disk import paths
 from integrations.yandex_disk.client import build_client
 
@@ -35,14 +37,23 @@ PAYMENTS_FILE = "Платежи.xlsx"
 TRANSIENT = (ya.RetriableYaDiskError, ya.TooManyRequestsError, ya.RequestError)
 
 
-class DiskTransientError(Exception):
-    def __init__(self, message: str, backoff: float):
-        super().__init__(message)
-        self.backoff = backoff
+# The outbox's kinds for the Disk: a client's folder (keyed by client id) and a manager's
+# payments table (keyed by manager id). Their handlers are in handlers.py.
+CLIENT_KIND = "disk.client"
+PAYMENTS_KIND = "disk.payments"
 
 
-class DiskPermanentError(Exception):
-    pass
+class DiskTransientError(outbox.TransientError):
+    """Network trouble, 429, 5xx: the outbox tries again with the Disk's backoff."""
+
+
+class DiskPermanentError(outbox.PermanentError):
+    """401, 507 and the like: kept for the admin's «Повторить»."""
+
+
+class DiskNotFound(Exception):
+    """The folder or file asked for is not on the Disk (moved or deleted by hand): the
+    Disk did answer, so this is neither a network failure nor worth a retry."""
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -211,20 +222,21 @@ class SyncResult:
 
 
 def client_sync(*, client_id: int) -> SyncResult:
-    """Bring one client's folder and documents on the Disk in line with the database."""
+    """Bring one client's folder and documents on the Disk in line with the database.
+
+    Runs from the outbox (integrations/yandex_disk/handlers.py): it converges to
+    what the database says now, so running it twice changes nothing.
+    """
     client = Client.objects.filter(pk=client_id).first()
-    jobs = DiskJob.objects.filter(client_id=client_id, kind=DiskJob.Kind.CLIENT, status=DiskJob.Status.PENDING)
     if client is None:
-        jobs.update(status=DiskJob.Status.DONE, done_at=timezone.now(), last_error="клиент удалён")
         return SyncResult("nothing")
-    last_job = jobs.order_by("-id").values_list("id", flat=True).first()
     folder = folder_record(client)
     if not _take_lease(folder):
         return SyncResult("busy")
     try:
         target = expected_path(client, folder)
         if target is None:
-            _finish(folder, jobs, last_job, synced_path=folder.synced_path)
+            _finish(folder, synced_path=folder.synced_path)
             return SyncResult("nothing")
         disk = build_client()
         if folder.synced_path and folder.synced_path != target:
@@ -246,16 +258,14 @@ def client_sync(*, client_id: int) -> SyncResult:
             ClientDocument.objects.filter(pk=document.pk).update(on_disk_at=timezone.now())
     except TRANSIENT as exc:
         _release(folder)
-        attempts = _record_attempt(jobs, last_job, exc)
-        raise DiskTransientError(_describe(exc), backoff_seconds(attempts)) from exc
+        raise DiskTransientError(_describe(exc)) from exc
     except (ya.YaDiskError, DiskPermanentError) as exc:
         _release(folder)
-        _record_failure(jobs, last_job, exc)
         raise DiskPermanentError(_describe(exc)) from exc
     except BaseException:
         _release(folder)
         raise
-    _finish(folder, jobs, last_job, synced_path=target)
+    _finish(folder, synced_path=target)
     return SyncResult("synced", target)
 
 
@@ -263,33 +273,10 @@ def _release(folder: ClientFolder) -> None:
     ClientFolder.objects.filter(pk=folder.pk).update(lease_until=None)
 
 
-def _finish(folder, jobs, last_job, *, synced_path: str) -> None:
-    now = timezone.now()
-    with transaction.atomic():
-        ClientFolder.objects.filter(pk=folder.pk).update(synced_path=synced_path, synced_at=now, lease_until=None)
-        if last_job is not None:
-            # Jobs queued while this run worked stay pending: they get a run of their own.
-            jobs.filter(id__lte=last_job).update(status=DiskJob.Status.DONE, done_at=now, last_error="")
-        # The folder is in line with the database now, so older failures of this client are over too.
-        DiskJob.objects.filter(
-            client_id=folder.client_id, kind=DiskJob.Kind.CLIENT, status=DiskJob.Status.FAILED
-        ).update(status=DiskJob.Status.DONE, done_at=now)
-
-
-def _record_attempt(jobs, last_job, exc) -> int:
-    rows = jobs.filter(id__lte=last_job) if last_job else jobs.none()
-    attempts = max(rows.values_list("attempts", flat=True), default=0) + 1
-    rows.update(
-        attempts=attempts,
-        last_error=_describe(exc),
-        next_attempt_at=timezone.now() + timedelta(seconds=backoff_seconds(attempts)),
+def _finish(folder, *, synced_path: str) -> None:
+    ClientFolder.objects.filter(pk=folder.pk).update(
+        synced_path=synced_path, synced_at=timezone.now(), lease_until=None
     )
-    return attempts
-
-
-def _record_failure(jobs, last_job, exc) -> None:
-    rows = jobs.filter(id__lte=last_job) if last_job else jobs.none()
-    rows.update(status=DiskJob.Status.FAILED, last_error=_describe(exc))
 
 
 # --- the payments table -----------------------------------------------------------------------------
@@ -297,13 +284,8 @@ def _record_failure(jobs, last_job, exc) -> None:
 
 def payments_sync(*, manager_id: int) -> SyncResult:
     """Upload the manager's payments table (the same Excel the payments page exports)."""
-    from deals.payments_excel import payments_export
-
-    jobs = DiskJob.objects.filter(manager_id=manager_id, kind=DiskJob.Kind.PAYMENTS, status=DiskJob.Status.PENDING)
-    last_job = jobs.order_by("-id").values_list("id", flat=True).first()
     manager = User.objects.select_related("branch").filter(pk=manager_id).first()
     if manager is None or manager.branch is None:
-        jobs.update(status=DiskJob.Status.DONE, done_at=timezone.now())
         return SyncResult("nothing")
     folder = paths.payments_folder(branch_name=manager.branch.name, manager_full_name=manager.full_name)
     try:
@@ -312,47 +294,17 @@ def payments_sync(*, manager_id: int) -> SyncResult:
         _mkdirs(disk, folder)
         disk.upload(io.BytesIO(content), f"{folder}/{PAYMENTS_FILE}", overwrite=True)
     except TRANSIENT as exc:
-        attempts = _record_attempt(jobs, last_job, exc)
-        raise DiskTransientError(_describe(exc), backoff_seconds(attempts)) from exc
+        raise DiskTransientError(_describe(exc)) from exc
     except ya.YaDiskError as exc:
-        _record_failure(jobs, last_job, exc)
         raise DiskPermanentError(_describe(exc)) from exc
-    if last_job is not None:
-        jobs.filter(id__lte=last_job).update(status=DiskJob.Status.DONE, done_at=timezone.now(), last_error="")
     return SyncResult("synced", f"{folder}/{PAYMENTS_FILE}")
 
 
 # --- redrive, retry, reconciliation -----------------------------------------------------------------
 
 
-def due_jobs(*, limit: int = 500) -> tuple[list[int], list[int]]:
-    """Clients and managers with pending jobs whose time has come (lost messages, killed workers, backoff)."""
-    due = DiskJob.objects.filter(status=DiskJob.Status.PENDING, next_attempt_at__lte=timezone.now())
-    clients = list(due.filter(kind=DiskJob.Kind.CLIENT).values_list("client_id", flat=True).distinct()[:limit])
-    managers = list(due.filter(kind=DiskJob.Kind.PAYMENTS).values_list("manager_id", flat=True).distinct()[:limit])
-    return clients, managers
-
-
-@transaction.atomic
-def job_retry(*, job: DiskJob, by: User) -> DiskJob:
-    """The admin's «Повторить» on a failed job (after fixing the token or freeing space)."""
-    from crm.models import AuditEntry
-    from crm.services import audit_record
-    from integrations.yandex_disk import outbox
-
-    DiskJob.objects.filter(pk=job.pk).update(status=DiskJob.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
-    audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=job, changes={"status": "pending"})
-    if job.kind == DiskJob.Kind.CLIENT:
-        outbox._enqueue_after_commit("disk_sync_client_task", job.client_id)
-    else:
-        outbox._enqueue_after_commit("disk_payments_task", job.manager_id)
-    return job
-
-
 def reconcile(*, limit: int = 5000) -> dict:
     """Compare the expected tree with the Disk and queue a repair for every folder that drifted."""
-    from integrations.yandex_disk import outbox
-
     disk = build_client()
     checked = drifted = 0
     folders = ClientFolder.objects.exclude(synced_path="").select_related("client").order_by("id")[:limit]
@@ -368,8 +320,7 @@ def reconcile(*, limit: int = 5000) -> dict:
                     # Gone from where we left it: make it afresh where it belongs.
                     ClientFolder.objects.filter(pk=folder.pk).update(synced_path="", questionnaire_uploaded=False)
                     ClientDocument.objects.filter(client=folder.client).update(on_disk_at=None)
-                DiskJob.objects.create(kind=DiskJob.Kind.CLIENT, client=folder.client, reason="сверка")
-                outbox._enqueue_after_commit("disk_sync_client_task", folder.client_id)
+                outbox.enqueue(CLIENT_KIND, key=folder.client_id, reason="сверка")
     # Clients with a deal but no folder at all.
     missing = (
         Client.objects.filter(deals__isnull=False, disk_folder__isnull=True)
@@ -379,15 +330,19 @@ def reconcile(*, limit: int = 5000) -> dict:
     for client_id in missing:
         drifted += 1
         with transaction.atomic():
-            DiskJob.objects.create(kind=DiskJob.Kind.CLIENT, client_id=client_id, reason="сверка")
-            outbox._enqueue_after_commit("disk_sync_client_task", client_id)
+            outbox.enqueue(CLIENT_KIND, key=client_id, reason="сверка")
     return {"checked": checked, "drifted": drifted}
 
 
 def folder_listing(folder: ClientFolder) -> list:
     """What is in the client's folder now (names, sizes, dates); read straight from the Disk."""
     disk = build_client()
-    return sorted(disk.listdir(folder.synced_path), key=lambda item: (item.type != "dir", item.name))
+    try:
+        # listdir is lazy: the Disk is asked (and may say «not found») while iterating.
+        items = list(disk.listdir(folder.synced_path))
+    except ya.NotFoundError:
+        raise DiskNotFound(folder.synced_path) from None
+    return sorted(items, key=lambda item: (item.type != "dir", item.name))
 
 
 def file_download(folder: ClientFolder, name: str):
@@ -396,6 +351,14 @@ def file_download(folder: ClientFolder, name: str):
         raise DiskPermanentError("недопустимое имя файла")
     disk = build_client()
     out = tempfile.SpooledTemporaryFile(max_size=5 * 1024 * 1024)  # noqa: SIM115 - the response closes it
-    disk.download(f"{folder.synced_path}/{name}", out)
+    try:
+        disk.download(f"{folder.synced_path}/{name}", out)
+    except ya.NotFoundError:
+        # PathNotFoundError and its kin: the Disk answered «no such file».
+        out.close()
+        raise DiskNotFound(name) from None
+    except BaseException:
+        out.close()
+        raise
     out.seek(0)
     return out

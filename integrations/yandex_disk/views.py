@@ -11,11 +11,12 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from clients.models import Client
 from clients.selectors import client_get_for_user
-from crm import access
-from crm.models import AuditEntry
+from crm import access, outbox
+from crm.models import AuditEntry, OutboxJob, User
 from crm.services import audit_record
-from integrations.models import ClientFolder, DiskImportRun, DiskJob
+from integrations.models import ClientFolder, DiskImportRun
 from integrations.yandex_disk import services, tasks
 from integrations.yandex_disk.client import TRANSPORT_ERRORS
 
@@ -37,6 +38,8 @@ def folder_view(request, pk: int):
     try:
         items = services.folder_listing(folder)
         error = ""
+    except services.DiskNotFound:
+        items, error = [], "Папки клиента нет на Диске: её могли переместить вручную. Сверка с Диском её восстановит."
     except TRANSPORT_ERRORS as exc:
         items, error = [], f"Диск не ответил: {type(exc).__name__}. Попробуйте обновить позже."
     return render(
@@ -55,6 +58,12 @@ def folder_file_view(request, pk: int):
         spooled = services.file_download(folder, name)
     except services.DiskPermanentError:
         raise Http404 from None
+    except services.DiskNotFound:
+        return HttpResponse(
+            f"Файла «{name}» нет в папке клиента на Диске: его могли переместить или удалить.",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
     except TRANSPORT_ERRORS:
         return HttpResponse("Диск не ответил, попробуйте позже.", status=503, content_type="text/plain; charset=utf-8")
     audit_record(
@@ -71,13 +80,32 @@ def _require_admin(request):
         raise PermissionDenied
 
 
+def _with_subjects(jobs: list[OutboxJob]) -> list[OutboxJob]:
+    """Name what each job is about (the client, the manager), two queries for the whole list."""
+    client_ids = [int(j.key) for j in jobs if j.kind == services.CLIENT_KIND]
+    manager_ids = [int(j.key) for j in jobs if j.kind == services.PAYMENTS_KIND]
+    clients = Client.objects.in_bulk(client_ids) if client_ids else {}
+    managers = User.objects.in_bulk(manager_ids) if manager_ids else {}
+    for job in jobs:
+        handler = outbox.handler_for(job.kind)
+        job.label = handler.label if handler else job.kind
+        if job.kind == services.CLIENT_KIND:
+            job.subject = getattr(clients.get(int(job.key)), "display_name", f"клиент #{job.key}")
+        elif job.kind == services.PAYMENTS_KIND:
+            job.subject = getattr(managers.get(int(job.key)), "full_name", f"сотрудник #{job.key}")
+        else:
+            job.subject = f"#{job.key}"
+    return jobs
+
+
 @login_required
 def sync_status_view(request):
+    """The admin's view of the outbox: what waits, what failed for good (with «Повторить»)."""
     _require_admin(request)
-    counts = DiskJob.objects.aggregate(
-        pending=Count("pk", filter=Q(status=DiskJob.Status.PENDING)),
-        failed=Count("pk", filter=Q(status=DiskJob.Status.FAILED)),
-        done=Count("pk", filter=Q(status=DiskJob.Status.DONE)),
+    counts = OutboxJob.objects.aggregate(
+        pending=Count("pk", filter=Q(status=OutboxJob.Status.PENDING)),
+        failed=Count("pk", filter=Q(status=OutboxJob.Status.FAILED)),
+        done=Count("pk", filter=Q(status=OutboxJob.Status.DONE)),
     )
     return render(
         request,
@@ -86,15 +114,11 @@ def sync_status_view(request):
             "enabled": settings.YANDEX_DISK_ENABLED,
             "api_url": settings.YANDEX_DISK_API_URL,
             "counts": counts,
-            "failed": list(
-                DiskJob.objects.filter(status=DiskJob.Status.FAILED)
-                .select_related("client", "manager")
-                .order_by("-id")[:100]
+            "failed": _with_subjects(
+                list(OutboxJob.objects.filter(status=OutboxJob.Status.FAILED).order_by("-id")[:100])
             ),
-            "retrying": list(
-                DiskJob.objects.filter(status=DiskJob.Status.PENDING, attempts__gt=0)
-                .select_related("client")
-                .order_by("-id")[:50]
+            "retrying": _with_subjects(
+                list(OutboxJob.objects.filter(status=OutboxJob.Status.PENDING, attempts__gt=0).order_by("-id")[:50])
             ),
             "runs": list(DiskImportRun.objects.select_related("started_by")[:5]),
             "folders": ClientFolder.objects.exclude(synced_path="").count(),
@@ -106,10 +130,10 @@ def sync_status_view(request):
 @require_POST
 def job_retry_view(request, job_id: int):
     _require_admin(request)
-    job = DiskJob.objects.filter(pk=job_id, status=DiskJob.Status.FAILED).first()
+    job = OutboxJob.objects.filter(pk=job_id, status=OutboxJob.Status.FAILED).first()
     if job is None:
         raise Http404
-    services.job_retry(job=job, by=request.user)
+    outbox.retry(job=job, by=request.user)
     messages.success(request, "Задание снова в очереди.")
     return redirect("integrations:disk_status")
 

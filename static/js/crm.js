@@ -1,5 +1,11 @@
 // Page behaviour that no library gives us. Kept small and free of inline handlers.
 
+// The Content-Security-Policy allows no inline <style>: htmx's indicator rules live in crm.css
+// instead of being injected (read when the page is ready, after this deferred script ran).
+htmx.config.includeIndicatorStyles = false;
+// Nothing here needs htmx to evaluate code from attributes (hx-on, js: values); the policy would refuse it anyway.
+htmx.config.allowEval = false;
+
 // Forms answer 422 with themselves and their errors: swap those in like a 200.
 htmx.config.responseHandling = [
   { code: "204", swap: false },

@@ -3,7 +3,7 @@ from django.core.management import call_command
 from crm import demo
 from crm.models import AuditEntry, Branch, User
 from deals.models import Deal
-from deals.pipelines import Stage
+from crm.pipelines import Stage
 from leads.models import Lead
 
 DEMO_LOGINS = [

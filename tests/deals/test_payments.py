@@ -14,7 +14,12 @@ from tests.factories import contract_data, make_deal
 @pytest.fixture
 def contracted(manager_msk):
     deal = make_deal(manager=manager_msk)
-    deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
+    # Signed two months ago: the schedules below start 40 days back, and no instalment
+    # may fall due before its contract.
+    signed = timezone.localdate() - timedelta(days=60)
+    deal_move_to_stage(
+        deal=deal, stage="db_prep_court", by=manager_msk, data={**contract_data(), "contract_date": signed}
+    )
     return deal
 
 

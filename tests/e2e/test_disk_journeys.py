@@ -23,7 +23,8 @@ from clients.services import client_update
 from crm.models import AuditEntry
 from deals.models import Deal
 from deals.services import deal_move_to_stage
-from integrations.models import ClientFolder, DiskJob
+from crm.models import OutboxJob
+from integrations.models import ClientFolder
 from integrations.yandex_disk import services
 from tests.e2e.helpers import enter_as
 from tests.e2e.test_pipeline_journeys import column_cards, drag
@@ -55,7 +56,7 @@ def wait_until(condition, *, worker, what: str, timeout: float = SETUP_TIMEOUT) 
 
 
 def no_job_pending() -> bool:
-    return not DiskJob.objects.filter(status=DiskJob.Status.PENDING).exists()
+    return not OutboxJob.objects.filter(status=OutboxJob.Status.PENDING).exists()
 
 
 def folder_made(server, folder: str, worker) -> None:
@@ -125,9 +126,9 @@ def test_moving_a_deal_on_the_board_moves_its_folder_on_the_disk_within_seconds(
     folder = ClientFolder.objects.get(client=deal.client)
     assert (folder.folder_name, folder.synced_path, folder.lease_until) == ("Гаврилов П.И.", after, None)
     assert questionnaire_name(folder) == "Гаврилов Пётр Ильич"
-    assert list(DiskJob.objects.values_list("kind", "reason", "status")) == [
-        ("client", "новая сделка", "done"),
-        ("client", "смена стадии", "done"),
+    assert list(OutboxJob.objects.values_list("kind", "reason", "status")) == [
+        ("disk.client", "новая сделка", "done"),
+        ("disk.client", "смена стадии", "done"),
     ]
     assert page_problems == [f"422 {live_server.url}/deals/{deal.pk}/move/"]
 
@@ -208,9 +209,9 @@ def test_the_admin_sees_a_permanent_error_and_retries_it(
 
     faults(standin, next=[507])  # the Disk is full
     client_update(client=deal.client, by=manager_msk, data={"last_name": "Ершова-Лис"})
-    job = DiskJob.objects.get(reason="переименование")
+    job = OutboxJob.objects.get(reason="переименование")
     wait_until(
-        lambda: DiskJob.objects.filter(pk=job.pk, status=DiskJob.Status.FAILED).exists(),
+        lambda: OutboxJob.objects.filter(pk=job.pk, status=OutboxJob.Status.FAILED).exists(),
         worker=worker,
         what="the rename's job failed",
     )
@@ -239,7 +240,7 @@ def test_the_admin_sees_a_permanent_error_and_retries_it(
     page.wait_for_url(f"{live_server.url}/integrations/disk/")
     expect(page.get_by_role("alert").filter(has_text="Задание снова в очереди.")).to_be_visible()
     wait_until(
-        lambda: DiskJob.objects.filter(pk=job.pk, status=DiskJob.Status.DONE).exists(),
+        lambda: OutboxJob.objects.filter(pk=job.pk, status=OutboxJob.Status.DONE).exists(),
         worker=worker,
         what="the retried job done",
     )

@@ -15,9 +15,11 @@ import requests
 from django.conf import settings as django_settings
 
 from clients.services import client_update
+from crm.models import OutboxJob
+from crm.tasks import outbox_redrive_task
 from deals.services import deal_move_to_stage, deal_reassign
-from integrations.models import ClientFolder, DiskJob
-from integrations.yandex_disk import services, tasks
+from integrations.models import ClientFolder
+from integrations.yandex_disk import services
 from tests.celery_workers import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
 from tests.factories import contract_data, make_deal
 from tests.standins.yadisk_server import StandinServer
@@ -92,7 +94,7 @@ def converge(server, expected: set[str], workers, timeout=CONVERGE_TIMEOUT) -> f
     """Wait until the tree holds `expected` and no job is pending; returns the seconds it took."""
     started = time.monotonic()
     while True:
-        pending = DiskJob.objects.filter(status="pending").count()
+        pending = OutboxJob.objects.filter(status="pending").count()
         if expected <= tree(server) and pending == 0:
             return time.monotonic() - started
         if time.monotonic() - started > timeout:
@@ -122,8 +124,8 @@ def test_create_move_rename_and_handover_reach_the_disk(mirror, standin, manager
     converge(standin, {final, f"{final}/Анкета.xlsx"}, [worker])
     assert not any("Белов" in p for p in tree(standin) if not p.startswith(final))
     # four folder jobs and the two managers' payments tables, all done
-    assert set(DiskJob.objects.values_list("status", flat=True)) == {"done"}
-    assert DiskJob.objects.count() == 6
+    assert set(OutboxJob.objects.values_list("status", flat=True)) == {"done"}
+    assert OutboxJob.objects.count() == 6
 
 
 def test_a_run_of_503s_and_429s_ends_with_the_tree_correct(mirror, standin, manager_msk):
@@ -147,14 +149,14 @@ def test_a_worker_killed_mid_job_leaves_work_another_finishes(mirror, standin, m
         time.sleep(0.05)
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.wait(timeout=10)
-    assert DiskJob.objects.get().status == "pending"
+    assert OutboxJob.objects.get().status == "pending"
     faults(standin, delay=0)
     second = mirror()
     # The beat's redrive finds the job nobody finished (the lease runs out after 3 s).
     deadline = time.monotonic() + 60
-    while DiskJob.objects.filter(status="pending").exists():
+    while OutboxJob.objects.filter(status="pending").exists():
         assert time.monotonic() < deadline, second.output
-        tasks.disk_redrive_task.apply_async(queue=django_settings.YANDEX_DISK_QUEUE)
+        outbox_redrive_task.apply_async(queue=django_settings.YANDEX_DISK_QUEUE)
         time.sleep(1.5)
     folder = f"{IVANOV}/ДБ/В работе (не заключенные)/Прерванный И.И."
     converge(standin, {folder, f"{folder}/Анкета.xlsx"}, [second])
@@ -179,7 +181,7 @@ def test_many_clients_with_one_call_in_five_failing_all_converge(mirror, standin
     on_disk = {p for p in tree(standin) if "Массовый" in p}
     assert len(expected) == 2 * count
     assert on_disk == expected, sorted(on_disk ^ expected)[:10]
-    assert DiskJob.objects.exclude(status="done").count() == 0
+    assert OutboxJob.objects.exclude(status="done").count() == 0
     print(f"\n{count} clients, 20% faults: converged in {seconds:.1f} s, {calls(standin) / count:.1f} calls per client")
 
 

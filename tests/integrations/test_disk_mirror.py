@@ -5,12 +5,14 @@ from datetime import date
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from clients.services import client_update, document_add
-from crm.models import AuditEntry
+from crm import outbox
+from crm.models import AuditEntry, OutboxJob
 from deals.services import deal_move_to_stage, deal_reassign, payment_record
-from integrations.models import ClientFolder, DiskImportRun, DiskJob
+from integrations.models import ClientFolder, DiskImportRun
 from integrations.yandex_disk import services
 from integrations.yandex_disk.importer import disk_import
 from tests.factories import contract_data, court_data, make_deal
@@ -43,19 +45,29 @@ def faults(server, **spec):
     requests.post(f"{server.base_url}/_standin/faults", json=spec, timeout=5).raise_for_status()
 
 
-def sync(client):
-    return services.client_sync(client_id=client.pk)
+def sync(client) -> str:
+    """What a worker does with the client's outbox rows."""
+    return outbox.deliver(services.CLIENT_KIND, str(client.pk))
+
+
+def disk_jobs():
+    return OutboxJob.objects.filter(kind__startswith="disk.")
 
 
 def test_a_new_deal_creates_the_folder_with_the_questionnaire(disk, manager_msk):
     deal = make_deal(manager=manager_msk, last_name="Белов", first_name="Андрей", patronymic="Викторович")
-    job = DiskJob.objects.get()
-    assert (job.kind, job.client_id, job.status, job.reason) == ("client", deal.client_id, "pending", "новая сделка")
-    result = sync(deal.client)
+    job = disk_jobs().get()
+    assert (job.kind, job.key, job.status, job.reason) == (
+        "disk.client",
+        str(deal.client_id),
+        "pending",
+        "новая сделка",
+    )
+    assert sync(deal.client) == "synced"
     folder = f"{IVANOV}/ДБ/В работе (не заключенные)/Белов А.В."
-    assert result.path == folder
+    assert ClientFolder.objects.get().synced_path == folder
     assert {folder, f"{folder}/Анкета.xlsx"} <= tree(disk)
-    assert DiskJob.objects.get().status == "done"
+    assert disk_jobs().get().status == "done"
     sheet = load_workbook(services.file_download(ClientFolder.objects.get(), "Анкета.xlsx")).active
     assert sheet["B2"].value == "Белов Андрей Викторович"
 
@@ -76,7 +88,7 @@ def test_stage_rename_and_handover_move_the_folder(disk, manager_msk, manager2_m
     sync(deal.client)
     assert f"{PETROVA}/ДБ/Подготовка к АС/Белов-Серый А.В./Анкета.xlsx" in tree(disk)
     assert not any(p.startswith(f"{IVANOV}/ДБ/Подготовка к АС/Белов") for p in tree(disk))
-    assert DiskJob.objects.filter(status="pending", kind="client").count() == 0
+    assert disk_jobs().filter(status="pending", kind="disk.client").count() == 0
 
 
 def test_du_folder_moves_into_the_contract_year(disk, manager_msk):
@@ -139,30 +151,29 @@ def test_503_and_429_are_retried_with_backoff_then_succeed(disk, manager_msk):
     deal = make_deal(manager=manager_msk)
     faults(disk, next=[503, 429])
     for expected_attempts in (1, 2):
-        with pytest.raises(services.DiskTransientError) as transient:
-            sync(deal.client)
-        job = DiskJob.objects.get()
+        started = timezone.now()
+        assert sync(deal.client) == "retry"
+        job = disk_jobs().get()
         assert (job.status, job.attempts) == ("pending", expected_attempts)
-        assert transient.value.backoff > 0
+        assert job.next_attempt_at > started  # backoff: the redrive leaves it alone until then
     assert "TooManyRequestsError" in job.last_error
-    assert sync(deal.client).outcome == "synced"
-    assert DiskJob.objects.get().status == "done"
+    assert sync(deal.client) == "synced"
+    assert disk_jobs().get().status == "done"
 
 
 @pytest.mark.parametrize("code, error", [(507, "InsufficientStorageError"), (401, "UnauthorizedError")])
 def test_permanent_errors_wait_for_an_admin(disk, web, admin_user, manager_msk, code, error):
     deal = make_deal(manager=manager_msk)
     faults(disk, next=[code])
-    with pytest.raises(services.DiskPermanentError):
-        sync(deal.client)
-    job = DiskJob.objects.get()
+    assert sync(deal.client) == "failed"
+    job = disk_jobs().get()
     assert job.status == "failed" and error in job.last_error
     web.force_login(admin_user)
     page = web.get("/integrations/disk/")
     assert [j.pk for j in page.context["failed"]] == [job.pk]
     assert web.post(f"/integrations/disk/jobs/{job.pk}/retry/").status_code == 302
-    assert DiskJob.objects.get().status == "pending"
-    assert sync(deal.client).outcome == "synced"
+    assert disk_jobs().get().status == "pending"
+    assert sync(deal.client) == "synced"
 
 
 def test_only_the_director_and_admin_see_the_sync_page(web, everyone):
@@ -256,8 +267,7 @@ def test_a_half_done_job_is_continued_from_where_the_folder_is(disk, manager_msk
         services.build_client().mkdir(path)
     calls_before = calls(disk)
     faults(disk, next=[0, 503])  # the folder is made, the upload link fails
-    with pytest.raises(services.DiskTransientError):
-        sync(deal.client)
+    assert sync(deal.client) == "retry"
     assert calls(disk) - calls_before == 2
     assert f"{IVANOV}/ДБ/В работе (не заключенные)/Белов А.В." in tree(disk)
     deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
@@ -269,9 +279,8 @@ def test_a_half_done_job_is_continued_from_where_the_folder_is(disk, manager_msk
 def test_a_later_success_clears_the_clients_old_failures(disk, manager_msk):
     deal = make_deal(manager=manager_msk)
     faults(disk, next=[507])
-    with pytest.raises(services.DiskPermanentError):
-        sync(deal.client)
-    assert DiskJob.objects.get().last_error.startswith("На Диске кончилось место (507)")
+    assert sync(deal.client) == "failed"
+    assert disk_jobs().get().last_error.startswith("На Диске кончилось место (507)")
     deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
-    sync(deal.client)
-    assert set(DiskJob.objects.values_list("status", flat=True)) == {"done"}
+    assert sync(deal.client) == "synced"
+    assert set(disk_jobs().values_list("status", flat=True)) == {"done"}
