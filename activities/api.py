@@ -19,6 +19,7 @@ from crm import access
 from crm import selectors as crm_selectors
 from crm.api.errors import as_validation_error
 from crm.errors import DomainError
+from leads.selectors import lead_get_for_user
 
 
 class ActivitySerializer(serializers.ModelSerializer):
@@ -131,8 +132,6 @@ class MeetingCreateApi(APIView):
             raise serializers.ValidationError({"manager": ["Такого менеджера нет."]})
         subject = {}
         if d.get("lead"):
-            from leads.selectors import lead_get_for_user
-
             lead = lead_get_for_user(request.user, d["lead"])
             subject = {"lead": lead, "client": lead.client}
         elif d.get("client"):

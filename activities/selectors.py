@@ -8,38 +8,48 @@ from django.http import Http404
 from django.utils import timezone
 
 from activities.models import Activity, ActivitySettings
-from activities.services import working_hours
 from clients.models import Client
 from clients.selectors import clients_visible_to
 from crm import access
 from crm.models import Branch, User
-from crm.roles import Role
+from crm.pipelines import CLOSED
 from crm.workdays import is_working_day
+from deals.models import Deal
+from deals.selectors import deals_visible_to
 
 LIST_LIMIT = 200
 
 
+def working_hours(
+    user: User, day: date, settings: ActivitySettings | None = None, working: bool | None = None
+) -> tuple[time, time] | None:
+    """The manager's hours that day, or None on a day off (`working`: the calendar's answer, if known)."""
+    working = is_working_day(day) if working is None else working
+    own = {h.weekday: h for h in user.working_hours.all()}
+    if own:
+        hours = own.get(day.weekday())
+        return (hours.start, hours.end) if hours and working else None
+    if not working:
+        return None
+    settings = settings or ActivitySettings.load()
+    return settings.day_start, settings.day_end
+
+
 def activities_visible_to(user: User) -> QuerySet[Activity]:
     """Activities on the records `user` may open, plus their own and those they booked."""
-    if not access.is_active_staff(user):
-        return Activity.objects.none()
-    if user.role in access.SEES_EVERYTHING:
-        return Activity.objects.all()
-    q = Q(responsible_id=user.pk) | Q(booked_by_id=user.pk)
-    if user.role == Role.HEAD_OF_SALES and user.branch_id:
-        q |= Q(branch_id=user.branch_id)
-    elif user.role in (Role.MANAGER, Role.LAWYER):
-        q |= Q(client__in=clients_visible_to(user))
-    elif user.role in (Role.CALL_CENTRE, Role.OFFICE_MANAGER):
+    rule = access.activities_q(
+        user,
+        cases=Q(client__in=clients_visible_to(user)),
         # The intake desk reschedules and cancels any booking (contact fields and times only).
-        q |= Q(kind__in=[Activity.Kind.MEETING, Activity.Kind.REMOTE])
-    return Activity.objects.filter(q)
+        meetings=Q(kind__in=[Activity.Kind.MEETING, Activity.Kind.REMOTE]),
+    )
+    return Activity.objects.filter(rule)
 
 
 def client_for_booking(user: User, pk) -> Client | None:
     """The client a meeting or activity is for: the intake desk (call-centre, office) books for any
     client — it sees contact fields only; case workers only for the clients they may open."""
-    if user.role in (Role.CALL_CENTRE, Role.OFFICE_MANAGER):
+    if access.may_look_up_any_contact(user):
         return Client.objects.filter(pk=pk).first()
     return clients_visible_to(user).filter(pk=pk).first()
 
@@ -104,8 +114,6 @@ def _planned_within(days: int, *, on: str) -> Exists:
 
 def deals_breaking_rule(user: User, settings: ActivitySettings | None = None):
     """Active deals with no activity planned in the next N days (14 by default)."""
-    from crm.pipelines import CLOSED
-    from deals.selectors import deals_visible_to
 
     settings = settings or ActivitySettings.load()
     return (
@@ -119,8 +127,6 @@ def deals_breaking_rule(user: User, settings: ActivitySettings | None = None):
 
 def clients_breaking_rule(user: User, settings: ActivitySettings | None = None):
     """Active clients without an active deal and with no activity planned in the next N days (30 by default)."""
-    from deals.models import Deal
-    from crm.pipelines import CLOSED
 
     settings = settings or ActivitySettings.load()
     open_deal = Exists(Deal.objects.filter(client=OuterRef("pk")).exclude(stage__in=CLOSED))
@@ -158,8 +164,6 @@ def rule_summary(user: User) -> dict:
 
 def abandoned_candidates(*, now: datetime):
     """Active clients with no open deal, nothing planned and nothing done within the grace period."""
-    from deals.models import Deal
-    from crm.pipelines import CLOSED
 
     grace = timedelta(days=ActivitySettings.load().abandon_grace_days)
     since = now - grace
@@ -175,24 +179,15 @@ def abandoned_candidates(*, now: datetime):
 
 def clients_in_state(user: User, status: str) -> QuerySet[Client]:
     """Abandoned, pool or lost clients the user oversees (heads: branch; director: all; office: pool)."""
-    if user.role == Role.OFFICE_MANAGER and status == Client.Status.POOL and user.branch_id:
-        qs = Client.objects.filter(branch_id=user.branch_id)
-    elif user.role in access.SEES_EVERYTHING:
-        qs = Client.objects.all()
-    elif user.role == Role.HEAD_OF_SALES and user.branch_id:
-        qs = Client.objects.filter(branch_id=user.branch_id)
-    elif user.role == Role.MANAGER:
-        qs = Client.objects.filter(manager_id=user.pk)
-    else:
-        return Client.objects.none()
-    return qs.filter(status=status).select_related("manager", "branch").order_by("pk")
+    rule = access.clients_in_state_q(user, pool=status == Client.Status.POOL)
+    return Client.objects.filter(rule, status=status).select_related("manager", "branch").order_by("pk")
 
 
 def calendar_owners(user: User, *, branch_id: int | None = None) -> QuerySet[User]:
     """Whose calendars there are: managers and heads; everyone on staff may read them."""
     if not access.is_active_staff(user):
         return User.objects.none()
-    qs = User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.HEAD_OF_SALES], branch__isnull=False)
+    qs = User.objects.filter(access.owners_q(), branch__isnull=False)
     if branch_id:
         qs = qs.filter(branch_id=branch_id)
     return qs.select_related("branch").order_by("branch__name", "full_name")

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import Activity, ActivitySettings, PoolRule
+from activities.selectors import abandoned_candidates, working_hours
 from clients.models import Client, TimelineEntry
 from clients.services import timeline_add
 from crm import access
@@ -16,27 +17,12 @@ from crm.models import AuditEntry, Branch, User
 from crm.notifications import notify
 from crm.roles import Role
 from crm.services import audit_record
-from crm.workdays import add_working_days, is_working_day
+from crm.workdays import add_working_days
+from deals.selectors import active_deal_of
 
 Action = AuditEntry.Action
 Kind = Activity.Kind
 BOOKABLE = (Kind.MEETING, Kind.REMOTE)
-CALENDAR_OWNERS = (Role.MANAGER, Role.HEAD_OF_SALES)
-
-
-def working_hours(
-    user: User, day: date, settings: ActivitySettings | None = None, working: bool | None = None
-) -> tuple[time, time] | None:
-    """The manager's hours that day, or None on a day off (`working`: the calendar's answer, if known)."""
-    working = is_working_day(day) if working is None else working
-    own = {h.weekday: h for h in user.working_hours.all()}
-    if own:
-        hours = own.get(day.weekday())
-        return (hours.start, hours.end) if hours and working else None
-    if not working:
-        return None
-    settings = settings or ActivitySettings.load()
-    return settings.day_start, settings.day_end
 
 
 def _aware(day: date, at: time) -> datetime:
@@ -84,7 +70,6 @@ def _default_deal(client: Client | None):
     """Seed 004: an activity belongs to the active deal when there is one, else to the client."""
     if client is None:
         return None
-    from deals.selectors import active_deal_of
 
     return active_deal_of(client)
 
@@ -228,14 +213,8 @@ def activity_complete(*, activity: Activity, by: User, result: str, next_plan: d
 
 
 def can_book_for(by: User, manager: User) -> bool:
-    """Call-centre, the director and admin book for anyone; a head for the branch; a manager for themselves."""
-    if not access.is_active_staff(by):
-        return False
-    if by.role in access.SEES_EVERYTHING or by.role == Role.CALL_CENTRE:
-        return True
-    if by.role == Role.HEAD_OF_SALES:
-        return manager.branch_id == by.branch_id
-    return manager.pk == by.pk
+    """Kept for callers of this module: the rule is access.can_book_for."""
+    return access.can_book_for(by, manager)
 
 
 def _check_slot(manager: User, starts_at: datetime, ends_at: datetime, *, exclude_pk=None) -> None:
@@ -303,7 +282,7 @@ def meeting_book(
     if kind not in (*BOOKABLE, Kind.BUSY):
         raise DomainError("Записать можно встречу или дистанционную консультацию.", field="kind")
     manager = _check_owner(manager, field="manager")
-    if manager.role not in CALENDAR_OWNERS or manager.branch_id is None:
+    if not access.has_calendar(manager):
         raise DomainError("Записывать можно к менеджеру или РОП филиала.", field="manager")
     if not can_book_for(by, manager):
         raise DomainError("Вы не можете записывать к этому менеджеру.", code="forbidden")
@@ -437,7 +416,7 @@ def client_reanimate(
     if client.status == Client.Status.LOST:
         raise DomainError("Клиент потерян окончательно и не реанимируется.", code="state")
     _check_owner(manager, field="manager")
-    if manager.role not in CALENDAR_OWNERS or manager.branch_id != client.branch_id:
+    if not access.may_own_clients(manager) or manager.branch_id != client.branch_id:
         raise DomainError("Выберите менеджера филиала клиента.", field="manager")
     client.status, client.manager = Client.Status.ACTIVE, manager
     client.save(update_fields=["status", "manager"])
@@ -472,7 +451,7 @@ def client_reanimate(
 @transaction.atomic
 def client_mark_lost(*, client: Client, by: User, reason: str) -> Client:
     """«Потерян окончательно»: only a head or the director; such a client never returns to reanimation."""
-    if by.role not in (Role.HEAD_OF_SALES, Role.DIRECTOR) or not access.can_manage_branch(by, client.branch_id):
+    if not access.may_mark_lost(by, client.branch_id):
         raise DomainError("«Потерян окончательно» решает РОП или директор.", code="forbidden")
     reason = (reason or "").strip()
     if not reason:
@@ -490,7 +469,6 @@ def client_mark_lost(*, client: Client, by: User, reason: str) -> Client:
 
 def clients_mark_abandoned(*, now: datetime | None = None) -> int:
     """Beat: active clients left with no planned activity past the grace period become abandoned."""
-    from activities.selectors import abandoned_candidates
 
     now = now or timezone.now()
     marked = 0

@@ -33,7 +33,8 @@ from crm import access
 from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
-from crm.roles import Role
+from deals.selectors import managers_for_assignment
+from leads.selectors import lead_get_for_user
 
 
 @login_required
@@ -118,7 +119,7 @@ def calendar_view(request, pk: int | None = None):
             query = {k: v for k, v in request.GET.items() if k in ("view", "date")}
             url = reverse("activities:calendar_of", args=[int(owner_id)])
             return redirect(url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""))
-        if request.user.role in activity_services.CALENDAR_OWNERS and request.user.branch_id:
+        if access.has_calendar(request.user):
             return redirect("activities:calendar_of", pk=request.user.pk)
         if not owners:
             raise Http404
@@ -147,7 +148,7 @@ def calendar_view(request, pk: int | None = None):
             "prev": (start - step).isoformat(),
             "next": (start + step).isoformat(),
             "today": timezone.localdate(),
-            "can_book": activity_services.can_book_for(request.user, owner),
+            "can_book": access.can_book_for(request.user, owner),
         },
     )
 
@@ -167,6 +168,8 @@ def calendar_ics_view(request, pk: int):
 @login_required
 def booking_view(request):
     """The call-centre's grid: every manager of a branch side by side, free slots clickable."""
+    if not access.may_book_meetings(request.user):
+        raise PermissionDenied("Записывают на встречи менеджеры, РОП, директор, колл-центр и офис-менеджер.")
     branches = list(crm_selectors.branches_visible_to(request.user).filter(is_active=True))
     if not branches:
         raise PermissionDenied
@@ -176,7 +179,7 @@ def booking_view(request):
     )
     day = _parse_date(request.GET.get("date"))
     grid = activity_selectors.free_slots(request.user, branch=branch, day=day)
-    bookable = {m.manager.pk for m in grid if activity_services.can_book_for(request.user, m.manager)}
+    bookable = {m.manager.pk for m in grid if access.can_book_for(request.user, m.manager)}
     return render(
         request,
         "activities/booking.html",
@@ -196,7 +199,6 @@ def booking_view(request):
 
 def _booking_subject(request, form):
     """The client or lead the meeting is for: by lead, by client card, or by phone."""
-    from leads.selectors import lead_get_for_user
 
     d = form.cleaned_data
     if d.get("lead"):
@@ -231,6 +233,8 @@ def booking_new_view(request):
         manager = activity_selectors.calendar_owners(request.user).filter(pk=int(manager_id)).first()
     if manager is None:
         raise Http404
+    if not access.can_book_for(request.user, manager):
+        raise PermissionDenied("Вы не можете записывать к этому менеджеру.")
     if request.method == "POST" and form.is_valid():
         try:
             subject = _booking_subject(request, form)
@@ -273,7 +277,7 @@ def _activity_page(request, activity, status=200, **forms):
             "a": activity,
             # The result and the close-out form: only for those who may open the client's case file.
             "details": access.may_see_activity_details(request.user, activity),
-            "can_change": activity_services.can_book_for(request.user, activity.responsible)
+            "can_change": access.can_book_for(request.user, activity.responsible)
             or request.user.pk == activity.responsible_id,
             "reschedule_form": forms.get("reschedule")
             or RescheduleForm(
@@ -332,7 +336,6 @@ def activity_cancel_view(request, pk: int):
 
 
 def _managers_for(user):
-    from deals.selectors import managers_for_assignment
 
     return managers_for_assignment(user)
 
@@ -350,10 +353,9 @@ def clients_state_view(request, state: str):
         raise Http404
     title, status = STATES[state]
     rows = list(activity_selectors.clients_in_state(request.user, status)[:200])
-    can_decide = request.user.role in (Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN)
-    rule = None
-    if state == "pool" and request.user.branch_id and access.can_manage_branch(request.user, request.user.branch_id):
-        rule = PoolRule.objects.filter(branch_id=request.user.branch_id).first()
+    can_decide = access.may_decide_abandoned(request.user)
+    sets_rule = state == "pool" and access.may_set_pool_rule(request.user, request.user.branch_id)
+    rule = PoolRule.objects.filter(branch_id=request.user.branch_id).first() if sets_rule else None
     return render(
         request,
         "activities/clients_state.html",
@@ -364,13 +366,14 @@ def clients_state_view(request, state: str):
             "can_decide": can_decide,
             "reanimate_form": ReanimateForm(managers=_managers_for(request.user)) if can_decide else None,
             "lost_form": LostForm(),
+            "can_mark_lost": access.may_decide_lost(request.user),
             "rule": rule,
             "rule_form": PoolRuleForm(
                 initial={"per_manager": rule.per_manager, "every_days": rule.every_days, "is_active": rule.is_active}
                 if rule
                 else None
             ),
-            "show_rule_form": state == "pool" and request.user.role == Role.HEAD_OF_SALES,
+            "show_rule_form": sets_rule,
         },
     )
 
@@ -423,6 +426,8 @@ def client_to_pool_view(request, pk: int):
 @require_POST
 def client_lost_view(request, pk: int):
     client = _client_for_decision(request, pk)
+    if not access.may_mark_lost(request.user, client.branch_id):
+        raise PermissionDenied("«Потерян окончательно» решает РОП или директор.")
     form = LostForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Укажите причину.")

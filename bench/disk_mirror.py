@@ -51,9 +51,9 @@ def main():
 
     from clients.services import client_update
     from crm import services as crm_services
+    from crm.models import OutboxJob
     from crm.roles import Role
     from deals.services import deal_move_to_stage, deal_reassign
-    from crm.models import OutboxJob
     from integrations.models import ClientFolder
     from integrations.yandex_disk import services
     from tests.factories import contract_data, make_deal

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_POST
 
 from clients import selectors as client_selectors
 from clients import services as client_services
-from clients.models import Client
-from crm import access
+from clients.models import Client, ClientDocument
+from crm import access, cards
 from crm.errors import DomainError
 from crm.forms_util import BootstrapMixin, add_domain_error
 from crm.http import client_ip
@@ -17,7 +17,6 @@ from crm.models import AuditEntry
 from crm.pipelines import ServiceLine
 from crm.services import audit_record
 from crm.validators import mask
-from deals.selectors import deals_visible_to
 
 PD_LABELS = {"passport": "Паспорт", "snils": "СНИЛС", "inn": "ИНН", "ogrn": "ОГРН"}
 
@@ -33,40 +32,26 @@ class DocumentForm(BootstrapMixin, forms.Form):
     file = forms.FileField(label="Файл")
 
     def __init__(self, *args, **kwargs):
-        from clients.models import ClientDocument
 
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = ClientDocument.Kind.choices
 
 
 def _card(request, client, comment_form=None, status=200, document_form=None):
-    from django.conf import settings
-
-    from activities.models import Activity
-    from integrations.models import ClientFolder
-
-    deals = list(deals_visible_to(request.user).filter(client=client).select_related("manager").order_by("-id"))
-    activities = list(
-        Activity.objects.filter(client=client, status=Activity.Status.PLANNED)
-        .select_related("responsible")
-        .order_by("planned_at")[:10]
-    )
     personal = [(f, PD_LABELS[f], mask(getattr(client, f))) for f in PD_LABELS if getattr(client, f)]
     return render(
         request,
         "clients/client_detail.html",
         {
             "client": client,
-            "deals": deals,
             "personal": personal,
             "timeline": client_selectors.client_timeline(client),
             "comment_form": comment_form or CommentForm(),
             "lines": ServiceLine,
-            "activities": activities,
             "documents": list(client.documents.select_related("uploaded_by")[:50]),
             "document_form": document_form or DocumentForm(),
-            "disk_enabled": settings.YANDEX_DISK_ENABLED,
-            "disk_folder": ClientFolder.objects.filter(client=client).first() if settings.YANDEX_DISK_ENABLED else None,
+            # The deals, planned «дела» and Disk folder come from the apps above clients.
+            **cards.sections("client", user=request.user, obj=client),
         },
         status=status,
     )

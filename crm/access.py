@@ -19,6 +19,7 @@ README «Кто что видит»):
 
 from django.db.models import Q
 
+from crm.pipelines import CONTRACTED
 from crm.roles import Role
 
 # Q that matches no row: used instead of .none() so callers can combine it.
@@ -209,6 +210,11 @@ def records_q(user, *, owner: str = "manager", branch: str = "branch", contracte
             return NOTHING
         return Q(**{f"{branch}_id": user.branch_id}) & contracted
     return NOTHING
+
+
+def deals_q(user) -> Q:
+    """Which deals `user` may open: the records rule, where «contracted» is the deal's own stage."""
+    return records_q(user, contracted=Q(stage__in=CONTRACTED))
 
 
 def may_see_deals(user) -> bool:
@@ -463,9 +469,6 @@ def may_open_client(user, client) -> bool:
     Asked of the database, so the answer is the list's answer: a lawyer's
     «contract signed» is the client's deals as they are now.
     """
-    # Imported here only because this block was appended while the module is being reorganised.
-    from crm.pipelines import CONTRACTED
-
     if client is None or client.pk is None:
         return False
     rule = records_q(user, contracted=Q(deals__stage__in=CONTRACTED))

@@ -165,7 +165,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.purge_login_failures_task",
         "schedule": crontab(minute=17, hour=3),
     },
-    "clients-abandoned": {"task": "activities.tasks.clients_mark_abandoned_task", "schedule": crontab(minute=30, hour=6)},
+    "clients-abandoned": {
+        "task": "activities.tasks.clients_mark_abandoned_task",
+        "schedule": crontab(minute=30, hour=6),
+    },
     "pool-hand-out": {"task": "activities.tasks.pool_hand_out_task", "schedule": crontab(minute=0, hour=7)},
     "outbox-redrive": {"task": "crm.outbox_redrive", "schedule": 60.0},
     "disk-reconcile": {"task": "integrations.disk_reconcile_task", "schedule": crontab(minute=30, hour=2)},

@@ -42,7 +42,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return redirect(self.get_success_url())
 
 
-
 @login_required
 def staff_list_view(request):
     branches = selectors.branches_visible_to(request.user)

@@ -18,7 +18,6 @@ from crm.models import User
 from crm.money import rub
 from crm.phones import normalize_phone
 from crm.pipelines import CLOSED, COLUMNS, CONTRACTED, ServiceLine, Stage
-from crm.roles import Role
 from crm.validators import mask
 from deals.models import Deal, DealStageCount, Instalment, Payment
 
@@ -40,7 +39,7 @@ SORT_LABELS = {
 
 
 def deals_visible_to(user: User) -> QuerySet[Deal]:
-    return Deal.objects.filter(access.records_q(user, contracted=Q(stage__in=CONTRACTED)))
+    return Deal.objects.filter(access.deals_q(user))
 
 
 def _card_rows(qs: QuerySet[Deal]) -> QuerySet[Deal]:
@@ -184,17 +183,11 @@ BOARD_ORDER = ("-stage_changed_at", "-id")
 def stage_counts(user: User, *, service_line: str, manager_id=None, branch_id=None) -> dict[str, int]:
     """Deals per stage the user may see, from the counters (one small query)."""
     stages = COLUMNS[service_line]
-    qs = DealStageCount.objects.filter(stage__in=stages)
-    if not access.is_active_staff(user):
+    # The counter rows carry manager, branch and stage, so the deal rule applies to them as is.
+    rule = access.records_q(user, contracted=Q(stage__in=CONTRACTED))
+    if rule == access.NOTHING:
         return dict.fromkeys(stages, 0)
-    if user.role == Role.MANAGER:
-        qs = qs.filter(manager=user)
-    elif user.role == Role.HEAD_OF_SALES or user.role == Role.LAWYER:
-        qs = qs.filter(branch_id=user.branch_id)
-        if user.role == Role.LAWYER:
-            qs = qs.filter(stage__in=CONTRACTED)
-    elif user.role not in access.SEES_EVERYTHING:
-        return dict.fromkeys(stages, 0)
+    qs = DealStageCount.objects.filter(rule, stage__in=stages)
     if manager_id:
         qs = qs.filter(manager_id=manager_id)
     if branch_id:
@@ -339,22 +332,16 @@ def deal_money(deal: Deal) -> dict:
 
 
 def managers_for_assignment(user: User) -> QuerySet[User]:
-    """Whom `user` may hand a deal to."""
-    qs = User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.HEAD_OF_SALES]).select_related("branch")
-    if not access.is_active_staff(user):
-        return qs.none()
-    if user.role in access.SEES_EVERYTHING:
-        return qs.order_by("branch__name", "full_name")
-    if user.role == Role.HEAD_OF_SALES and user.branch_id:
-        return qs.filter(branch_id=user.branch_id).order_by("full_name")
-    return qs.none()
+    """Whom `user` may hand a deal to (access.assignees_q: a head's branch, anyone's for the director)."""
+    qs = User.objects.filter(access.assignees_q(user)).select_related("branch")
+    return qs.order_by("branch__name", "full_name")
 
 
 def overdue_instalments(user: User, *, limit: int = 10) -> tuple[list[Instalment], int]:
     """Unpaid instalments past their date on the deals `user` may see, oldest first, and how many there are."""
     today = timezone.localdate()
     qs = Instalment.objects.filter(due_date__lt=today, paid_amount__lt=F("amount"))
-    if not (access.is_active_staff(user) and user.role in access.SEES_EVERYTHING):
+    if not access.sees_everything(user):
         qs = qs.filter(deal__in=deals_visible_to(user))
     rows = list(qs.select_related("deal__client", "deal__manager").order_by("due_date", "id")[:limit])
     total = len(rows) if len(rows) < limit else qs.count()

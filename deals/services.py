@@ -33,6 +33,8 @@ from crm.validators import clean_case_number, clean_inn, mask
 from crm.workdays import add_working_days
 from deals import validators as bounds
 from deals.models import Creditor, Deal, DealStageCount, Hearing, Instalment, Payment, StageAutomation
+from deals.selectors import deals_visible_to
+from tasks.services import task_create
 
 Action = AuditEntry.Action
 
@@ -60,8 +62,9 @@ CASE_FIELDS = (
     "total_debt",
     "property_notes",
 )
-# Lawyers take a ДБ deal through court; signing and terminating contracts stays with sales.
-LAWYER_TARGETS = frozenset({Stage.DB_IN_COURT, Stage.DB_ARCHIVE})
+# Court work, which lawyers do too (access.may_do_court_work): taking a ДБ deal into court
+# and to the archive, case data, creditors, hearings. Contracts and money stay with sales.
+COURT_STAGES = frozenset({Stage.DB_IN_COURT, Stage.DB_ARCHIVE})
 
 
 def _plain(value):
@@ -83,12 +86,11 @@ def _bump_counter(*, manager_id: int, branch_id: int, stage: str, delta: int) ->
     )
 
 
-def _check_can_work(by: User, deal: Deal, *, target: str | None = None) -> None:
-    from deals.selectors import deals_visible_to
+def _check_can_work(by: User, deal: Deal, *, target: str | None = None, court_work: bool = False) -> None:
 
     if not deals_visible_to(by).filter(pk=deal.pk).exists():
         raise DomainError("Нет доступа к этой сделке.", code="forbidden")
-    if by.role == Role.LAWYER and target in LAWYER_TARGETS:
+    if (court_work or target in COURT_STAGES) and access.may_do_court_work(by):
         return
     if not access.can_work_records(by):
         raise DomainError("Ваша роль не позволяет менять сделки.", code="forbidden")
@@ -107,7 +109,6 @@ def _run_stage_automation(deal: Deal, stage: str) -> list:
     rules = list(StageAutomation.objects.filter(stage=stage, is_active=True))
     if not rules:
         return []
-    from tasks.services import task_create
 
     created = []
     today = timezone.localdate()
@@ -127,7 +128,7 @@ def _run_stage_automation(deal: Deal, stage: str) -> list:
 
 
 def _check_manager(manager: User, *, field: str = "manager") -> None:
-    if not manager.is_active or manager.role not in (Role.MANAGER, Role.HEAD_OF_SALES):
+    if not access.may_own_clients(manager):
         raise DomainError("Сделку можно поручить только действующему менеджеру или РОП.", field=field)
     if manager.branch_id is None:
         raise DomainError("У менеджера не указан филиал.", field=field)
@@ -293,7 +294,7 @@ def deal_reassign(*, deal: Deal, manager: User, by: User) -> Deal:
 def deal_update_case(*, deal: Deal, by: User, data: dict) -> Deal:
     """Edit case data: court, case number, judge, financial manager, debts, property."""
     deal = Deal.objects.select_for_update().select_related("client").get(pk=deal.pk)
-    _check_can_work(by, deal, target=Stage.DB_IN_COURT if by.role == Role.LAWYER else None)
+    _check_can_work(by, deal, court_work=True)
     unknown = set(data) - set(CASE_FIELDS)
     if unknown:
         raise DomainError(f"Поле «{sorted(unknown)[0]}» нельзя менять здесь.", field=sorted(unknown)[0])
@@ -323,7 +324,7 @@ def deal_update_case(*, deal: Deal, by: User, data: dict) -> Deal:
 def creditor_add(
     *, deal: Deal, by: User, name: str, amount: Decimal, kind: str = Creditor.Kind.BANK, inn: str = ""
 ) -> Creditor:
-    _check_can_work(by, deal, target=Stage.DB_IN_COURT if by.role == Role.LAWYER else None)
+    _check_can_work(by, deal, court_work=True)
     if deal.service_line != ServiceLine.DB:
         raise DomainError("Кредиторы ведутся только по делам о банкротстве.")
     if not name.strip():
@@ -351,7 +352,7 @@ def deal_debts_reveal(*, deal: Deal, by: User, ip: str | None = None) -> None:
 
 @transaction.atomic
 def hearing_add(*, deal: Deal, by: User, date, result: str = "", next_date=None) -> Hearing:
-    _check_can_work(by, deal, target=Stage.DB_IN_COURT if by.role == Role.LAWYER else None)
+    _check_can_work(by, deal, court_work=True)
     bounds.check_hearing_date(date)
     if next_date:
         bounds.check_hearing_date(next_date, field="next_date")

@@ -46,6 +46,11 @@ def _years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _dmy(day: date) -> str:
+    # Not strftime: on Linux it writes year 1 as «1», and a typo should be shown as typed.
+    return f"{day.day:02}.{day.month:02}.{day.year:04}"
+
+
 def _rub(amount: Decimal) -> str:
     """«100 000 000 ₽»: the bound as people write it."""
     return f"{int(amount):,}".replace(",", " ") + " ₽"
@@ -152,12 +157,12 @@ def check_instalment(due: date, amount, *, contract_date: date | None = None, fi
     The messages name the line's date: the schedule arrives as a list."""
     latest = _years_after(_today(), SCHEDULE_HORIZON_YEARS)
     if contract_date and contract_date >= EARLIEST_DATE and due < contract_date:
-        raise DomainError(f"Срок платежа {due:%d.%m.%Y} раньше даты договора ({contract_date:%d.%m.%Y}).", field=field)
+        raise DomainError(f"Срок платежа {_dmy(due)} раньше даты договора ({contract_date:%d.%m.%Y}).", field=field)
     if due < EARLIEST_DATE:
-        raise DomainError(f"Срок платежа {due:%d.%m.%Y} раньше {EARLIEST_DATE:%d.%m.%Y}.", field=field)
+        raise DomainError(f"Срок платежа {_dmy(due)} раньше {EARLIEST_DATE:%d.%m.%Y}.", field=field)
     if due > latest:
         raise DomainError(
-            f"Срок платежа {due:%d.%m.%Y} — дальше {SCHEDULE_HORIZON_YEARS} лет (не позже {latest:%d.%m.%Y}).",
+            f"Срок платежа {_dmy(due)} — дальше {SCHEDULE_HORIZON_YEARS} лет (не позже {latest:%d.%m.%Y}).",
             field=field,
         )
     _check_money(amount, field=field, what="Сумма платежа", most=MAX_PAYMENT)

@@ -1,18 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from clients.selectors import client_timeline
-from crm import access
+from crm import access, cards
 from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.http import client_ip
 from crm.pipelines import COLUMNS, REQUIRED_FIELDS, ServiceLine, Stage, allowed_targets
-from crm.roles import Role
 from deals import selectors, services
 from deals.forms import (
     CaseForm,
@@ -24,6 +24,14 @@ from deals.forms import (
     ScheduleForm,
     StageFieldsForm,
 )
+from deals.payments_excel import ImportRefused, payments_export, payments_import
+from tasks.models import Task
+from tasks.selectors import tasks_visible_to
+
+
+def _require_case_files(user) -> None:
+    if not access.may_see_deals(user):
+        raise PermissionDenied("Сделки открывают менеджеры, РОП, юристы и директор.")
 
 
 def _scope_params(request):
@@ -37,18 +45,15 @@ def _scope_params(request):
 
 
 def _scope_choices(user):
-    branches = crm_selectors.branches_visible_to(user) if user.role in access.SEES_EVERYTHING else []
+    branches = crm_selectors.branches_visible_to(user) if access.sees_everything(user) else []
     # (id, name) pairs, not model rows: a director's filter lists hundreds of managers on every page.
-    managers = (
-        list(selectors.managers_for_assignment(user).values_list("pk", "full_name"))
-        if user.role != Role.MANAGER
-        else []
-    )
+    managers = list(selectors.managers_for_assignment(user).values_list("pk", "full_name"))
     return branches, managers
 
 
 @login_required
 def board_view(request, line: str):
+    _require_case_files(request.user)
     scope = _scope_params(request)
     columns = selectors.board(request.user, service_line=line, **scope)
     branches, managers = _scope_choices(request.user)
@@ -70,6 +75,7 @@ def board_view(request, line: str):
 
 @login_required
 def board_column_view(request, line: str, stage: str):
+    _require_case_files(request.user)
     if stage not in COLUMNS.get(line, ()):
         return HttpResponse(status=404)
     deals, next_cursor = selectors.board_column(
@@ -92,6 +98,7 @@ def board_column_view(request, line: str, stage: str):
 
 @login_required
 def deal_list_view(request):
+    _require_case_files(request.user)
     branches, managers = _scope_choices(request.user)
     form = DealListFilterForm(request.GET or None, branches=branches, managers=managers)
     f = form.cleaned_data if form.is_valid() else {}
@@ -135,10 +142,6 @@ def _stage_bar(deal) -> list[tuple[str, str, str]]:
 
 
 def _card_context(request, deal, **extra):
-    from activities.selectors import activities_visible_to
-    from tasks.models import Task
-    from tasks.selectors import tasks_visible_to
-
     managers = selectors.managers_for_assignment(request.user)
     return {
         "deal": deal,
@@ -148,12 +151,8 @@ def _card_context(request, deal, **extra):
             .select_related("responsible")
             .order_by("deadline", "pk")[:10]
         ),
-        "deal_activities": list(
-            activities_visible_to(request.user)
-            .filter(deal=deal, status="planned")
-            .select_related("responsible")
-            .order_by("planned_at", "pk")[:10]
-        ),
+        # The deal's planned «дела» come from activities, an app above deals.
+        **cards.sections("deal", user=request.user, obj=deal),
         "money": selectors.deal_money(deal),
         "debts": selectors.deal_debts(deal),
         "timeline": client_timeline(deal.client, deal=deal),
@@ -165,7 +164,7 @@ def _card_context(request, deal, **extra):
         "creditor_form": extra.pop("creditor_form", None) or CreditorForm(),
         "hearing_form": extra.pop("hearing_form", None) or HearingForm(),
         "reassign_form": ReassignForm(managers=managers) if managers else None,
-        "can_work": access.can_work_records(request.user) or request.user.role == Role.LAWYER,
+        "can_work": access.may_do_court_work(request.user),
         **extra,
     }
 
@@ -346,7 +345,8 @@ def reassign_view(request, pk: int):
 @login_required
 def payments_table_view(request):
     """The payments table: download as Excel, load a filled-in file back."""
-    from deals.payments_excel import ImportRefused, payments_export, payments_import
+    if not access.may_view_payments_register(request.user):
+        raise PermissionDenied("Таблицу платежей ведут менеджеры, РОП и директор.")
 
     managers = list(selectors.managers_for_assignment(request.user))
     manager_id = request.GET.get("manager", "")

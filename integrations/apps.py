@@ -7,6 +7,9 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         # Each outside system registers its outbox handlers once the models are loaded.
-        from integrations.yandex_disk import handlers
+        # and the client card gets its Disk folder section (crm/cards.py).
+        from integrations import cards
+        from integrations.yandex_disk import handlers  # registered once the models are loaded
 
         handlers.register()
+        cards.register()

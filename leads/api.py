@@ -1,13 +1,14 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from crm import access
 from crm.api.errors import as_validation_error
 from crm.errors import DomainError
 from crm.models import Branch, User
-from crm.roles import Role
-from deals.models import Deal
 from crm.pipelines import ServiceLine
+from deals.models import Deal
 from leads import selectors, services
 from leads.models import Lead
 
@@ -45,7 +46,7 @@ class LeadCreateSerializer(serializers.Serializer):
         queryset=Branch.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
     assigned_to = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.HEAD_OF_SALES]),
+        queryset=User.objects.filter(access.owners_q()),
         required=False,
         allow_null=True,
         default=None,
@@ -72,6 +73,8 @@ class LeadListCreateApi(generics.ListCreateAPIView):
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request):
+        if not access.may_take_leads(request.user):
+            raise PermissionDenied("Юристы не принимают обращения.")
         data = LeadCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
@@ -79,9 +82,9 @@ class LeadListCreateApi(generics.ListCreateAPIView):
             lead, created = services.lead_create(by=request.user, idempotency_key=key, **data.validated_data)
         except DomainError as exc:
             if exc.code == "idempotency_key_reused":
-                return Response(
-                    {"detail": exc.message, "code": exc.code}, status=status.HTTP_422_UNPROCESSABLE_ENTITY
-                )
+                return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+            if exc.code == "forbidden":
+                return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
             raise as_validation_error(exc) from None
         return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

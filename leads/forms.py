@@ -1,8 +1,8 @@
 from django import forms
 
 from crm.forms_util import BootstrapMixin
-from deals.models import Deal
 from crm.pipelines import ServiceLine
+from deals.models import Deal
 
 
 class LeadIntakeForm(BootstrapMixin, forms.Form):

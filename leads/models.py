@@ -4,8 +4,9 @@ from django.utils import timezone
 
 from clients.models import Client
 from crm.models import Branch, User
-from deals.models import Deal
+from crm.phones import format_phone
 from crm.pipelines import ServiceLine
+from deals.models import Deal
 
 
 class Lead(models.Model):
@@ -98,6 +99,5 @@ class NonTargetContact(models.Model):
     @property
     def display(self) -> str:
         """«+7 903 111-22-33» for a phone, the address for an e-mail."""
-        from crm.phones import format_phone
 
         return format_phone(self.value) if self.kind == self.Kind.PHONE else self.value

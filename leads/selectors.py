@@ -5,28 +5,14 @@ from django.http import Http404
 
 from crm import access
 from crm.models import User
-from crm.roles import Role
 from leads.models import Lead, NonTargetContact
 
 LEAD_PAGE = 50
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
-    """Manager: assigned to them. Head: their branch. Director/admin: all.
-    Call-centre: everything (leads hold only contact fields, and operators
-    must find a caller's earlier request). Office manager: their queue."""
-    if not access.is_active_staff(user):
-        return Lead.objects.none()
-    qs = Lead.objects.all()
-    if user.role in access.SEES_EVERYTHING or user.role == Role.CALL_CENTRE:
-        return qs
-    if user.role == Role.HEAD_OF_SALES:
-        return qs.filter(Q(branch_id=user.branch_id) | Q(branch__isnull=True, assigned_to__isnull=True))
-    if user.role == Role.MANAGER:
-        return qs.filter(assigned_to=user)
-    if user.role == Role.OFFICE_MANAGER:
-        return qs.filter(routed_to_office=True)
-    return qs.none()
+    """The leads `user` sees (access.leads_q: a manager's own, a head's branch, the office queue…)."""
+    return Lead.objects.filter(access.leads_q(user))
 
 
 def lead_get_for_user(user: User, pk) -> Lead:
@@ -67,12 +53,6 @@ def leads_by_contact(user: User, *, phone_norm: str = "", email_norm: str = "") 
 
 
 def non_target_contacts(user: User) -> QuerySet[NonTargetContact]:
-    if not access.is_active_staff(user) or user.role not in (
-        Role.OFFICE_MANAGER,
-        Role.DIRECTOR,
-        Role.ADMIN,
-        Role.HEAD_OF_SALES,
-        Role.CALL_CENTRE,
-    ):
+    if not access.may_see_non_target_list(user):
         return NonTargetContact.objects.none()
     return NonTargetContact.objects.filter(lifted_at__isnull=True).select_related("marked_by").order_by("-id")

@@ -26,6 +26,8 @@ from leads.models import Lead, NonTargetContact
 
 log = logging.getLogger(__name__)
 Action = AuditEntry.Action
+# A head gives leads within the branch, a manager takes them only on themselves.
+_NOT_YOURS_TO_ASSIGN = "Этому менеджеру вы не можете поручить лид."
 
 
 def _clean_contact(phone: str, email: str) -> tuple[str, str]:
@@ -98,13 +100,15 @@ def lead_create(
     caller): the same caller, key and request give back the first lead
     (created=False); the same key with another request is refused.
     """
+    if by is not None and not access.may_take_leads(by):
+        raise DomainError("Принимать обращения может колл-центр, офис-менеджер, менеджер или РОП.", code="forbidden")
     if source not in Deal.Source.values:
         raise DomainError("Неизвестный источник обращения.", field="source")
     phone_norm, email_norm = _clean_contact(phone, email)
-    if assigned_to is not None and (
-        not assigned_to.is_active or assigned_to.role not in (Role.MANAGER, Role.HEAD_OF_SALES)
-    ):
+    if assigned_to is not None and not access.may_own_clients(assigned_to):
         raise DomainError("Лид можно поручить только действующему менеджеру.", field="assigned_to")
+    if assigned_to is not None and by is not None and not access.may_assign_lead_to(by, assigned_to):
+        raise DomainError(_NOT_YOURS_TO_ASSIGN, field="assigned_to", code="forbidden")
     idempotency_key = idempotency_key or None
     intake = {
         "source": source,
@@ -139,7 +143,9 @@ def lead_create(
             )
     except IntegrityError:
         # Two requests of this caller with one key raced; the other stored it first.
-        existing = _replay(by=by, key=idempotency_key, fingerprint=fingerprint, intake=intake) if idempotency_key else None
+        existing = (
+            _replay(by=by, key=idempotency_key, fingerprint=fingerprint, intake=intake) if idempotency_key else None
+        )
         if existing is None:
             raise
         return existing, False
@@ -200,10 +206,12 @@ def lead_assign(*, lead: Lead, manager: User, by: User) -> Lead:
         raise DomainError("Обращение от нецелевого контакта: сначала снимите отметку «нецелевой».")
     if lead.status in (Lead.Status.CONVERTED, Lead.Status.NON_TARGET):
         raise DomainError("Лид уже закрыт.")
-    if not manager.is_active or manager.role not in (Role.MANAGER, Role.HEAD_OF_SALES):
+    if not access.may_own_clients(manager):
         raise DomainError("Лид можно поручить только действующему менеджеру.", field="manager")
-    if not (access.can_manage_branch(by, manager.branch_id) or by.role == Role.CALL_CENTRE):
+    if not access.may_assign_leads(by):
         raise DomainError("Поручать лиды может РОП филиала, директор или колл-центр.", code="forbidden")
+    if not access.may_assign_lead_to(by, manager):
+        raise DomainError(_NOT_YOURS_TO_ASSIGN, field="manager", code="forbidden")
     old = lead.assigned_to
     lead.assigned_to, lead.branch_id, lead.status = manager, manager.branch_id, Lead.Status.IN_WORK
     lead.save(update_fields=["assigned_to", "branch", "status"])
@@ -232,7 +240,7 @@ def lead_mark_non_target(*, lead: Lead, by: User, reason: str) -> Lead:
 @transaction.atomic
 def non_target_lift(*, contact: NonTargetContact, by: User) -> NonTargetContact:
     """Take a contact off the non-target list: its next requests reach sales again."""
-    if by.role not in (Role.OFFICE_MANAGER, Role.DIRECTOR, Role.ADMIN, Role.HEAD_OF_SALES):
+    if not access.may_keep_non_target_queue(by):
         raise DomainError("Снять отметку может офис-менеджер, РОП или директор.", code="forbidden")
     contact = NonTargetContact.objects.select_for_update().get(pk=contact.pk)
     if contact.lifted_at:
@@ -260,8 +268,10 @@ def lead_convert(
         raise DomainError("По этому лиду сделка уже создана.")
     if lead.status == Lead.Status.NON_TARGET or lead.routed_to_office:
         raise DomainError("Нецелевое обращение нельзя превратить в сделку: сначала снимите отметку.")
-    if by.role == Role.MANAGER and manager.pk != by.pk:
-        raise DomainError("Менеджер создаёт сделку на себя; передать её может РОП.", field="manager")
+    if not access.can_work_records(by):
+        raise DomainError("Сделку по обращению создаёт менеджер, РОП или директор.", code="forbidden")
+    if not access.may_open_case_for(by, manager):
+        raise DomainError("Менеджер создаёт сделку на себя; РОП — на менеджера своего филиала.", field="manager")
     if client is None:
         data = dict(client_data or {})
         phones = data.pop("phones", None) or ([lead.phone] if lead.phone else [])

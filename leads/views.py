@@ -11,32 +11,25 @@ from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.models import User
 from crm.phones import normalize_email, normalize_phone
-from crm.roles import Role
 from leads import selectors, services
 from leads.forms import AssignForm, ConvertForm, LeadIntakeForm, NonTargetForm
 from leads.models import Lead
 
-INTAKE_ROLES = {Role.CALL_CENTRE, Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR, Role.ADMIN, Role.OFFICE_MANAGER}
-
 
 def _managers(user) -> list[User]:
-    """Managers a lead may be given to from this user's desk."""
-    qs = (
-        User.objects.filter(is_active=True, role=Role.MANAGER)
-        .select_related("branch")
-        .order_by("branch__name", "full_name")
-    )
-    if user.role in (Role.CALL_CENTRE, *access.SEES_EVERYTHING):
-        return list(qs)
-    if user.role == Role.HEAD_OF_SALES:
-        return list(qs.filter(branch_id=user.branch_id))
-    if user.role == Role.MANAGER:
-        return [user]
-    return []
+    """Whom a lead may be given to from this user's desk (the same rule the service and API ask)."""
+    qs = User.objects.filter(access.lead_assignees_q(user)).select_related("branch")
+    return list(qs.order_by("branch__name", "full_name"))
+
+
+def _require_intake(user) -> None:
+    if not access.may_take_leads(user):
+        raise PermissionDenied("Принимать обращения может колл-центр, офис-менеджер, менеджер или РОП.")
 
 
 @login_required
 def lead_list_view(request):
+    _require_intake(request.user)
     tab = request.GET.get("tab", "")
     status = {"new": Lead.Status.NEW, "work": Lead.Status.IN_WORK, "non_target": Lead.Status.NON_TARGET}.get(tab, "")
     before = request.GET.get("before")
@@ -51,15 +44,15 @@ def lead_list_view(request):
 
 @login_required
 def lead_new_view(request):
-    if request.user.role not in INTAKE_ROLES:
-        raise PermissionDenied("Принимать обращения может колл-центр, менеджер или РОП.")
+    _require_intake(request.user)
     managers = _managers(request.user)
     branches = crm_selectors.branches_visible_to(request.user)
     form = LeadIntakeForm(
         request.POST or None,
         branches=branches,
         managers=managers,
-        initial={"assigned_to": request.user.pk if request.user.role == Role.MANAGER else None},
+        # A manager's own intake goes to themselves; the others pick, or leave it to the head.
+        initial={"assigned_to": request.user.pk if [m.pk for m in managers] == [request.user.pk] else None},
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -101,7 +94,17 @@ def lead_lookup_view(request):
         request.user, phone_norm=normalize_phone(phone), email_norm=normalize_email(email)
     )
     marked = services.non_target_match(phone_norm=normalize_phone(phone), email_norm=normalize_email(email))
-    return render(request, "leads/_lookup.html", {"clients": clients, "earlier": earlier, "marked": marked})
+    return render(
+        request,
+        "leads/_lookup.html",
+        {
+            "clients": clients,
+            "earlier": earlier,
+            "marked": marked,
+            # The desk finds any client by phone but never opens the case file.
+            "open_cards": not access.may_look_up_any_contact(request.user),
+        },
+    )
 
 
 def _detail(request, lead, **forms):
@@ -112,7 +115,7 @@ def _detail(request, lead, **forms):
         {
             "lead": lead,
             "assign_form": forms.get("assign_form")
-            or (AssignForm(managers=managers) if managers and request.user.role != Role.MANAGER else None),
+            or (AssignForm(managers=managers) if managers and access.may_assign_leads(request.user) else None),
             "non_target_form": forms.get("non_target_form") or NonTargetForm(),
             "convert_form": forms.get("convert_form")
             or ConvertForm(
@@ -208,7 +211,7 @@ def lead_convert_view(request, pk: int):
 
 @login_required
 def office_queue_view(request):
-    if request.user.role not in (Role.OFFICE_MANAGER, Role.DIRECTOR, Role.ADMIN, Role.HEAD_OF_SALES):
+    if not access.may_keep_non_target_queue(request.user):
         raise PermissionDenied("Очередь нецелевых обращений ведёт офис-менеджер.")
     rows, _ = selectors.leads_page(request.user, office_queue=True)
     contacts = list(selectors.non_target_contacts(request.user)[:200])

@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 from crm import selectors as crm_selectors
 from crm.api.errors import as_validation_error
 from crm.errors import DomainError
-from deals.selectors import deal_get_for_user
 from tasks import selectors, services
 from tasks.models import Task, TaskParticipant
 
@@ -152,7 +151,7 @@ class TaskListApi(APIView):
         data = TaskCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        deal = deal_get_for_user(request.user, d["deal"]) if d.get("deal") else None
+        deal = selectors.deal_for_task(request.user, d["deal"]) if d.get("deal") else None
         try:
             if d["form"] == Task.Form.PR:
                 task = services.pr_create(

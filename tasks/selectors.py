@@ -239,3 +239,15 @@ def tasks_needing_attention(user: User, *, scope: str = "mine", limit: int = 8) 
     else:
         qs = qs.filter(deadline__lt=today).exclude(responsible_id=user.pk)
     return list(qs.select_related("responsible").order_by("deadline", "pk")[:limit])
+
+
+def deal_for_task(user: User, pk):
+    """The deal a task is linked to: one `user` may open, else 404.
+
+    Reached through the task's own relation, since tasks sit below deals and never import them.
+    """
+    deal_model = Task._meta.get_field("deal").related_model
+    found = deal_model.objects.filter(access.deals_q(user)).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found

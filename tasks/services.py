@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clients.models import TimelineEntry
 from clients.services import timeline_add
+from crm import access
 from crm.errors import DomainError
 from crm.models import AuditEntry, User
 from crm.notifications import notify
@@ -680,7 +681,6 @@ def report_schedule_create(
     deadline_working_days: int = 1,
 ) -> ReportSchedule:
     """A supervisor asks a subordinate for a recurring report."""
-    from crm import access
 
     _check_person(responsible, field="responsible", what="сотрудника")
     if not access.can_manage_reports_of(by, responsible):
@@ -709,7 +709,6 @@ def report_schedule_create(
 
 @transaction.atomic
 def report_schedule_stop(*, schedule: ReportSchedule, by: User) -> ReportSchedule:
-    from crm import access
 
     if not access.can_manage_reports_of(by, schedule.responsible) and by.pk != schedule.author_id:
         raise DomainError("Отменить отчёт может руководитель, который его назначил.", code="forbidden")

@@ -14,7 +14,6 @@ from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.models import AuditEntry
 from crm.services import audit_record
-from deals.selectors import deal_get_for_user
 from tasks import selectors, services
 from tasks.forms import (
     AttachmentForm,
@@ -72,7 +71,7 @@ def _linked_deal(request, form):
     if not deal_id:
         return None
     try:
-        return deal_get_for_user(request.user, deal_id)
+        return selectors.deal_for_task(request.user, deal_id)
     except Http404:
         form.add_error("deal", "Сделки с таким номером у вас нет.")
         return False

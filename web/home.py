@@ -11,9 +11,14 @@ from datetime import timedelta
 from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
+from activities.models import ActivitySettings
+from activities.selectors import COUNT_CAP, capped_count, clients_breaking_rule, clients_in_state, deals_breaking_rule
+from clients.models import Client
 from crm import access, selectors
 from crm.models import AuditEntry, User
 from crm.roles import BRANCH_ROLES, RANK, TOP_ROLES
+from deals.selectors import overdue_instalments
+from tasks.selectors import tasks_needing_attention
 
 
 @dataclass(frozen=True)
@@ -73,20 +78,17 @@ def managers_on_duty_block(user: User) -> dict:
 
 
 def overdue_payments_block(user: User) -> dict:
-    from deals.selectors import overdue_instalments
 
     rows, total = overdue_instalments(user)
     return {"rows": rows, "total": total}
 
 
 def my_tasks_block(user: User) -> dict:
-    from tasks.selectors import tasks_needing_attention
 
     return {"rows": tasks_needing_attention(user, scope="mine"), "scope": "mine"}
 
 
 def team_overdue_tasks_block(user: User) -> dict:
-    from tasks.selectors import tasks_needing_attention
 
     tab = "all" if access.sees_everything(user) else "branch"
     return {"rows": tasks_needing_attention(user, scope="team"), "scope": "team", "tab": tab}
@@ -94,9 +96,6 @@ def team_overdue_tasks_block(user: User) -> dict:
 
 def activity_rule_block(user: User) -> dict:
     """Seed 004's rule on the home page: deals and clients with nothing planned, abandoned and pool counts."""
-    from activities.models import ActivitySettings
-    from activities.selectors import COUNT_CAP, capped_count, clients_breaking_rule, deals_breaking_rule
-    from clients.models import Client
 
     settings = ActivitySettings.load()
     counts = {
@@ -106,8 +105,6 @@ def activity_rule_block(user: User) -> dict:
         "cap": COUNT_CAP,
     }
     if access.may_decide_abandoned(user):
-        from activities.selectors import clients_in_state
-
         counts["abandoned"] = capped_count(clients_in_state(user, Client.Status.ABANDONED))
     return counts
 

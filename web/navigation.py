@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from crm import access
+from tasks.selectors import task_counters
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,6 @@ def navigation(request):
     # «/deals/payments/» lights «Платежи», not «Сделки».
     matching = [i for i in items if i.section and (path == i.section or path.startswith(i.section + "/"))]
     active = max(matching, key=lambda i: len(i.section)).url_name if matching else ("home" if not path else None)
-    from tasks.selectors import task_counters
 
     # One query for every number the menu shows.
     counters = task_counters(user)

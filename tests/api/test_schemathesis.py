@@ -21,10 +21,10 @@ from datetime import datetime, time, timedelta
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, settings
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (
@@ -40,7 +40,7 @@ from crm.workdays import add_working_days
 from deals.services import deal_move_to_stage, payment_record
 from leads.services import lead_create
 from tasks import services as task_services
-from tests.factories import contract_data, make_client, make_deal
+from tests.factories import contract_data, make_deal
 
 EXAMPLES_PER_OPERATION = 15
 CHECKS = [
@@ -142,7 +142,11 @@ def crm_data(everyone, msk, spb):
     day = add_working_days(timezone.localdate(), 2)
     start = timezone.make_aware(datetime.combine(day, time(11, 0)))
     meeting = activity_services.meeting_book(
-        by=everyone["callcenter"], manager=manager, starts_at=start, ends_at=start + timedelta(hours=1), client=deal.client
+        by=everyone["callcenter"],
+        manager=manager,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        client=deal.client,
     )
     activity_services.activity_plan(by=manager, kind="call", planned_at=start - timedelta(days=1), client=deal.client)
     task = task_services.task_create(author=everyone["rop.msk"], responsible=manager, title="Позвонить клиенту")
@@ -168,9 +172,7 @@ def crm_data(everyone, msk, spb):
 @pytest.fixture(scope="module", autouse=True)
 def report_request_count(request):
     yield
-    line = (
-        f"schemathesis made {STATS['requests']} requests, {STATS['5xx']} 5xx, {STATS['mismatches']} mismatches"
-    )
+    line = f"schemathesis made {STATS['requests']} requests, {STATS['5xx']} 5xx, {STATS['mismatches']} mismatches"
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         print(line)
@@ -199,11 +201,25 @@ def test_api_answers_as_its_schema_says(case, username, token, live_server):
     except (Failure, FailureGroup) as exc:
         STATS["mismatches"] += 1
         import os
+
         if os.environ.get("ST_COLLECT"):
             fs = exc.exceptions if isinstance(exc, FailureGroup) else [exc]
             with open(os.environ["ST_COLLECT"], "a") as fh:
                 for f in fs:
-                    fh.write(json.dumps({"op": case.operation.label, "user": username, "status": response.status_code, "kind": type(f).__name__, "title": f.title, "msg": f.message[:600]}, ensure_ascii=False) + "\n")
+                    fh.write(
+                        json.dumps(
+                            {
+                                "op": case.operation.label,
+                                "user": username,
+                                "status": response.status_code,
+                                "kind": type(f).__name__,
+                                "title": f.title,
+                                "msg": f.message[:600],
+                            },
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
             return
         raise
 

@@ -107,6 +107,7 @@ def test_director_sees_login_lockouts(web, api, everyone):
                 "Главная",
                 "Мои дела",
                 "Лиды",
+                "Нецелевые",
                 "Сделки",
                 "Задачи",
                 "Календарь",
@@ -123,6 +124,7 @@ def test_director_sees_login_lockouts(web, api, everyone):
             [
                 "Главная",
                 "Лиды",
+                "Нецелевые",
                 "Сделки",
                 "Задачи",
                 "Календарь",
@@ -139,7 +141,8 @@ def test_director_sees_login_lockouts(web, api, everyone):
         ),
         ("lawyer.msk", ["Главная", "Мои дела", "Сделки", "Задачи", "Календарь", "Сотрудники"]),
         ("callcenter", ["Главная", "Новое обращение", "Лиды", "Задачи", "Календарь", "Запись", "Сотрудники"]),
-        ("office", ["Главная", "Нецелевые", "Задачи", "Календарь", "Запись", "Сотрудники"]),
+        # The front desk: the office manager answers the phone, takes requests and books meetings.
+        ("office", ["Главная", "Новое обращение", "Нецелевые", "Задачи", "Календарь", "Запись", "Сотрудники"]),
     ],
 )
 def test_menu_depends_on_role(web, everyone, who, menu):

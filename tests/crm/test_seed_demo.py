@@ -2,8 +2,8 @@ from django.core.management import call_command
 
 from crm import demo
 from crm.models import AuditEntry, Branch, User
-from deals.models import Deal
 from crm.pipelines import Stage
+from deals.models import Deal
 from leads.models import Lead
 
 DEMO_LOGINS = [

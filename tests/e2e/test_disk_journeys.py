@@ -20,10 +20,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from clients.services import client_update
-from crm.models import AuditEntry
+from crm.models import AuditEntry, OutboxJob
 from deals.models import Deal
 from deals.services import deal_move_to_stage
-from crm.models import OutboxJob
 from integrations.models import ClientFolder
 from integrations.yandex_disk import services
 from tests.e2e.helpers import enter_as

@@ -26,6 +26,13 @@ def d(day) -> str:
     return f"{day:%d.%m.%Y}"
 
 
+def years_ahead(years: int):
+    try:
+        return TODAY.replace(year=TODAY.year + years)
+    except ValueError:  # 29 February
+        return TODAY.replace(year=TODAY.year + years, day=28)
+
+
 @pytest.fixture
 def deal(manager_msk):
     return make_deal(manager=manager_msk)
@@ -68,11 +75,13 @@ def unchanged(deal) -> tuple:
 
 # --- payments ---------------------------------------------------------------------------
 
+BEFORE_CONTRACT = (SIGNED - timedelta(days=1)).isoformat()
+IN_TWO_DAYS = (TODAY + timedelta(days=2)).isoformat()
 BAD_PAYMENTS = [
     ("0001-01-01", "100", "paid_on", "Дата платежа не может быть раньше 01.01.2000."),
     ("1900-01-01", "100", "paid_on", "Дата платежа не может быть раньше 01.01.2000."),
-    ((TODAY - timedelta(days=31)).isoformat(), "100", "paid_on", f"Дата платежа не может быть раньше даты договора ({d(SIGNED)})."),  # fmt: skip
-    ((TODAY + timedelta(days=2)).isoformat(), "100", "paid_on", "Дата платежа не может быть в будущем."),
+    (BEFORE_CONTRACT, "100", "paid_on", f"Дата платежа не может быть раньше даты договора ({d(SIGNED)})."),
+    (IN_TWO_DAYS, "100", "paid_on", "Дата платежа не может быть в будущем."),
     (TODAY.isoformat(), "9999999999.99", "amount", f"Сумма платежа — {FAR}"),
     (TODAY.isoformat(), "100000000.01", "amount", f"Сумма платежа — {FAR}"),
     (TODAY.isoformat(), "0", "amount", "Сумма платежа должна быть больше нуля."),
@@ -120,7 +129,8 @@ def test_payment_without_contract_date_is_bounded_by_the_deals_opening(contracte
         reverse("api-payments"), {**body, "paid_on": (earliest - timedelta(days=1)).isoformat()}, format="json"
     )
     assert refused.json() == {"paid_on": [f"Дата платежа не может быть раньше {d(earliest)}."]}
-    assert api.post(reverse("api-payments"), {**body, "paid_on": earliest.isoformat()}, format="json").status_code == 201
+    accepted = api.post(reverse("api-payments"), {**body, "paid_on": earliest.isoformat()}, format="json")
+    assert accepted.status_code == 201
     assert Payment.objects.count() == 1
 
 
@@ -176,7 +186,7 @@ def test_excel_import_refuses_a_payment_before_the_contract(contracted, manager_
 BAD_CONTRACTS = [
     ({"contract_date": "1000-01-01"}, "contract_date", "Дата договора не может быть раньше 01.01.2000."),
     ({"contract_date": "1900-01-01"}, "contract_date", "Дата договора не может быть раньше 01.01.2000."),
-    ({"contract_date": (TODAY + timedelta(days=2)).isoformat()}, "contract_date", "Дата договора не может быть в будущем."),  # fmt: skip
+    ({"contract_date": IN_TWO_DAYS}, "contract_date", "Дата договора не может быть в будущем."),
     ({"fee": "9999999999.99"}, "fee", f"Стоимость услуг — {FAR}"),
     ({"fee": "0"}, "fee", "Стоимость услуг должна быть больше нуля."),
 ]
@@ -201,7 +211,7 @@ def test_move_api_refuses_absurd_contract(api, deal, fields, field, message):
 
 
 def test_sensible_contract_still_passes(card, api, deal, manager_msk):
-    assert move_form(card, deal, "db_prep_court", **contract_fields(fee="100000000")).status_code == 204 or True
+    assert move_form(card, deal, "db_prep_court", **contract_fields(fee="100000000")).status_code == 200
     fresh = Deal.objects.get(pk=deal.pk)
     assert (fresh.stage, fresh.contract_date, fresh.fee) == ("db_prep_court", SIGNED, Decimal("100000000"))
     other = make_deal(manager=manager_msk, last_name="Другой", phones=["+79160000099"])
@@ -215,8 +225,8 @@ def test_sensible_contract_still_passes(card, api, deal, manager_msk):
 COURT = {"court": "Арбитражный суд г. Москвы", "case_number": "А40-123456/2026"}
 BAD_FILINGS = [
     ("0001-01-01", "Дата подачи заявления не может быть раньше 01.01.2000."),
-    ((TODAY + timedelta(days=2)).isoformat(), "Дата подачи заявления не может быть в будущем."),
-    ((SIGNED - timedelta(days=1)).isoformat(), "Заявление не может быть подано раньше договора."),
+    (IN_TWO_DAYS, "Дата подачи заявления не может быть в будущем."),
+    (BEFORE_CONTRACT, "Заявление не может быть подано раньше договора."),
 ]
 
 
@@ -248,7 +258,7 @@ def test_outcome_date_is_bounded(api, manager_msk):
     assert move_api(api, deal, "du_done", outcome_date=TODAY.isoformat()).status_code == 200
 
 
-LATEST_HEARING = TODAY.replace(year=TODAY.year + 5)
+LATEST_HEARING = years_ahead(5)
 
 
 @pytest.mark.parametrize(
@@ -311,7 +321,7 @@ def test_sensible_debts_pass(card, contracted):
 
 # --- the fee schedule ---------------------------------------------------------------------------
 
-LATEST_DUE = TODAY.replace(year=TODAY.year + 10)
+LATEST_DUE = years_ahead(10)
 
 
 @pytest.mark.parametrize(

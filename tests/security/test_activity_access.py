@@ -51,10 +51,11 @@ def _counts():
 @pytest.mark.parametrize("who", ["callcenter", "office"])
 def test_intake_desk_cannot_plan_an_activity_over_the_api_and_nothing_changes(everyone, who):
     client = _abandoned_client(everyone["manager.msk"])
+    api = token_client(everyone[who])
     before = _counts()
     body = {"kind": "call", "client": client.pk, "planned_at": "2030-01-10T10:00:00+03:00", "subject": "Взыскать"}
 
-    response = token_client(everyone[who]).post(reverse("api-activities"), body, format="json")
+    response = api.post(reverse("api-activities"), body, format="json")
 
     assert response.status_code == 403
     assert response.json() == {"detail": "Планировать дела по клиенту может тот, кто ведёт его дело."}
@@ -83,7 +84,10 @@ def test_the_service_refuses_whoever_may_not_open_the_client(everyone, who):
         activity_services.activity_plan(
             by=everyone[who], kind="call", planned_at=datetime(2030, 1, 10, 10, tzinfo=MSK), client=client
         )
-    assert (err.value.code, err.value.message) == ("forbidden", "Планировать дела по клиенту может тот, кто ведёт его дело.")
+    assert (err.value.code, err.value.message) == (
+        "forbidden",
+        "Планировать дела по клиенту может тот, кто ведёт его дело.",
+    )
     assert _counts() == before
     assert Client.objects.get(pk=client.pk).status == Client.Status.ABANDONED
 
