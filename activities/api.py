@@ -4,9 +4,9 @@ A booking answers 201; an overlap answers 409 with the reason; a booking the
 caller may not make answers 403; bad input 400 with field errors.
 """
 
-from datetime import date
+from datetime import datetime
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,13 +17,16 @@ from activities.models import Activity
 from clients.models import Client
 from crm import access
 from crm import selectors as crm_selectors
-from crm.api.errors import as_validation_error
+from crm.api.errors import as_validation_error, errors
 from crm.errors import DomainError
+from crm.validators import PERIOD_FIRST_DAY, PERIOD_LAST_DAY, as_field_validator, check_period_date
 from leads.selectors import lead_get_for_user
 
 
 class ActivitySerializer(serializers.ModelSerializer):
     who = serializers.CharField(read_only=True)
+    # Calls, letters and busy time have no place: "".
+    place = serializers.ChoiceField(label="Место", choices=Activity.Place.choices, read_only=True, allow_blank=True)
 
     class Meta:
         model = Activity
@@ -50,19 +53,33 @@ class ActivitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _check_moment(value: datetime) -> None:
+    # A year like 0114 is a typo; its Moscow offset then is local mean time, +02:30:17,
+    # which the answer's date-time could not even be written in.
+    if not PERIOD_FIRST_DAY <= value.date() <= PERIOD_LAST_DAY:
+        raise DomainError(f"Дата — с {PERIOD_FIRST_DAY:%d.%m.%Y} по {PERIOD_LAST_DAY:%d.%m.%Y}.")
+
+
+MOMENT = {"validators": [as_field_validator(_check_moment)]}
+
+
 class ActivityCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[k for k in Activity.Kind.choices if k[0] not in Activity.CALENDAR_KINDS])
     direction = serializers.ChoiceField(choices=Activity.Direction.choices, default=Activity.Direction.OUTBOUND)
-    planned_at = serializers.DateTimeField()
+    planned_at = serializers.DateTimeField(**MOMENT)
     client = serializers.IntegerField()
     subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ActivityFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Activity.Status.choices, required=False, default=Activity.Status.PLANNED)
 
 
 class MeetingCreateSerializer(serializers.Serializer):
     manager = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=activity_services.BOOKABLE, default=Activity.Kind.MEETING)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = serializers.DateTimeField(**MOMENT)
+    ends_at = serializers.DateTimeField(**MOMENT)
     client = serializers.IntegerField(required=False)
     lead = serializers.IntegerField(required=False)
     location = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -87,16 +104,17 @@ def _refusal(exc: DomainError) -> Response:
 class ActivityListCreateApi(APIView):
     """The caller's planned activities (`?status=planned|done|cancelled`); POST plans a call, letter, message…"""
 
-    @extend_schema(parameters=[OpenApiParameter("status", str)], responses=ActivitySerializer(many=True))
+    @extend_schema(parameters=[ActivityFilterSerializer], responses={200: ActivitySerializer(many=True), **errors(400)})
     def get(self, request):
+        # An unknown status used to drop the filter and list every status; now it is a 400 like any bad input.
+        f = ActivityFilterSerializer(data=request.query_params)
+        f.is_valid(raise_exception=True)
         qs = activity_selectors.activities_visible_to(request.user).filter(responsible=request.user)
-        wanted = request.query_params.get("status", Activity.Status.PLANNED)
-        if wanted in Activity.Status.values:
-            qs = qs.filter(status=wanted)
+        qs = qs.filter(status=f.validated_data["status"])
         rows = list(qs.select_related("client", "lead").order_by("planned_at", "pk")[:200])
         return Response(ActivitySerializer(rows, many=True).data)
 
-    @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer, 403: None})
+    @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer, **errors(400, 403, 413)})
     def post(self, request):
         data = ActivityCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -122,8 +140,12 @@ class ActivityListCreateApi(APIView):
 class MeetingCreateApi(APIView):
     """Book a meeting or remote consultation: 201 booked, 409 the time is taken (with the reason)."""
 
-    @extend_schema(request=MeetingCreateSerializer, responses={201: ActivitySerializer, 409: None})
+    @extend_schema(
+        request=MeetingCreateSerializer, responses={201: ActivitySerializer, **errors(400, 403, 404, 409, 413)}
+    )
     def post(self, request):
+        if not access.may_book_meetings(request.user):
+            return Response({"detail": "Вы не записываете на встречи."}, status=status.HTTP_403_FORBIDDEN)
         data = MeetingCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
@@ -169,21 +191,28 @@ class FreeSlotsSerializer(serializers.Serializer):
     managers = ManagerSlotsSerializer(many=True)
 
 
+class FreeSlotsQuerySerializer(serializers.Serializer):
+    # `?branch=²` passed str.isdigit and failed int(), a 500; a day past 9999-12-31 overflowed.
+    branch = serializers.IntegerField(min_value=1)
+    date = serializers.DateField(
+        validators=[as_field_validator(check_period_date)],
+        error_messages={"invalid": "Укажите дату в виде ГГГГ-ММ-ДД.", "required": "Укажите дату в виде ГГГГ-ММ-ДД."},
+    )
+
+
+class MeetingCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
 class FreeSlotsApi(APIView):
     """Free slots of every manager of a branch on a day (working hours minus meetings and busy time)."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("branch", int, required=True), OpenApiParameter("date", date, required=True)],
-        responses=FreeSlotsSerializer,
-    )
+    @extend_schema(parameters=[FreeSlotsQuerySerializer], responses={200: FreeSlotsSerializer, **errors(400)})
     def get(self, request):
-        branch_id = request.query_params.get("branch", "")
-        try:
-            day = date.fromisoformat(request.query_params.get("date", ""))
-        except ValueError:
-            raise serializers.ValidationError({"date": ["Укажите дату в виде ГГГГ-ММ-ДД."]}) from None
-        branch = crm_selectors.branches_visible_to(request.user).filter(pk=int(branch_id) if branch_id.isdigit() else 0)
-        branch = branch.first()
+        query = FreeSlotsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day = query.validated_data["date"]
+        branch = crm_selectors.branches_visible_to(request.user).filter(pk=query.validated_data["branch"]).first()
         if branch is None:
             raise serializers.ValidationError({"branch": ["Такого филиала нет."]})
         grid = activity_selectors.free_slots(request.user, branch=branch, day=day)
@@ -204,12 +233,17 @@ class FreeSlotsApi(APIView):
 
 
 class MeetingCancelApi(APIView):
-    @extend_schema(request=None, responses={200: ActivitySerializer})
+    """Cancel a planned meeting, with an optional reason (up to 300 characters, as on the page)."""
+
+    @extend_schema(request=MeetingCancelSerializer, responses={200: ActivitySerializer, **errors(400, 403, 404, 413)})
     def post(self, request, pk: int):
         activity = activity_selectors.activity_get_for_user(request.user, pk)
+        # A serializer, not request.data.get(): a JSON list or string as the body was a 500.
+        data = MeetingCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
             activity = activity_services.meeting_cancel(
-                activity=activity, by=request.user, reason=str(request.data.get("reason", ""))[:300]
+                activity=activity, by=request.user, reason=data.validated_data["reason"]
             )
         except DomainError as exc:
             return _refusal(exc)

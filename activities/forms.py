@@ -6,9 +6,21 @@ from django import forms
 from django.utils import timezone
 
 from activities.models import Activity
-from crm.forms_util import BootstrapMixin
+from crm.forms_util import BootstrapMixin, PeriodDateField
+from crm.validators import PERIOD_FIRST_DAY, PERIOD_LAST_DAY
 
-DATETIME = {"widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
+
+def _within_period(value) -> None:
+    # A typo like 9999-12-31 would overflow «start + duration» into a 500; the services then
+    # apply the real horizon (a year ahead) with their own message.
+    if value is not None and not PERIOD_FIRST_DAY <= value.date() <= PERIOD_LAST_DAY:
+        raise forms.ValidationError(f"Дата — с {PERIOD_FIRST_DAY:%d.%m.%Y} по {PERIOD_LAST_DAY:%d.%m.%Y}.")
+
+
+DATETIME = {
+    "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    "validators": [_within_period],
+}
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 PLAN_KINDS = [(k, label) for k, label in Activity.Kind.choices if k != Activity.Kind.BUSY]
 BOOK_KINDS = [(Activity.Kind.MEETING, "Встреча в офисе"), (Activity.Kind.REMOTE, "Дистанционная консультация")]
@@ -96,5 +108,11 @@ class PoolRuleForm(BootstrapMixin, forms.Form):
 
 
 class CalendarForm(forms.Form):
-    date = forms.DateField(required=False, **DATE)
+    date = PeriodDateField()
     view = forms.ChoiceField(choices=[("day", "День"), ("week", "Неделя")], required=False)
+
+
+class BookingDayForm(forms.Form):
+    """The booking grid's day: a typo like 9999-12-31 is a message, not a 500."""
+
+    date = PeriodDateField()

@@ -1,5 +1,5 @@
-"""Writes for «дела» and the calendar (seed 004): planning, closing with a result and the next step,
-booking meetings without overlaps, abandoned clients, the pool and «потерян окончательно»."""
+"""Writes for «дела» and the calendar, by the firm's «Мои дела» method: planning, closing with a result
+and the next step, booking meetings without overlaps, abandoned clients, the pool and «потерян окончательно»."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -124,6 +124,7 @@ def _plan(
         raise DomainError("Встречу и консультацию записывают в календарь менеджера.", field="kind")
     if kind not in Kind.values:
         raise DomainError("Выберите вид дела.", field="kind")
+    _check_horizon(planned_at, field="planned_at")
     client, deal, lead = _check_subject(client=client, deal=deal, lead=lead)
     if not access_checked and client is not None and not access.can_plan_activity_for(by, client):
         raise DomainError(PLAN_FORBIDDEN, code="forbidden")
@@ -206,6 +207,7 @@ def activity_complete(*, activity: Activity, by: User, result: str, next_plan: d
                 access_checked=True,
                 **common,
             )
+    audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=activity, changes={"status": activity.status})
     return activity
 
 
@@ -217,7 +219,22 @@ def can_book_for(by: User, manager: User) -> bool:
     return access.can_book_for(by, manager)
 
 
+# How far ahead «дела» and meetings may be planned, and how far back an inbound one may be recorded:
+# a date past these is a typo (9999-12-31, 0001-01-01), not a plan.
+PLAN_AHEAD = timedelta(days=366)
+RECORD_BACK = timedelta(days=366)
+
+
+def _check_horizon(when: datetime, *, field: str) -> None:
+    now = timezone.now()
+    if when > now + PLAN_AHEAD:
+        raise DomainError("Планировать можно не дальше чем на год вперёд.", field=field)
+    if when < now - RECORD_BACK:
+        raise DomainError("Дата дела — не раньше чем год назад.", field=field)
+
+
 def _check_slot(manager: User, starts_at: datetime, ends_at: datetime, *, exclude_pk=None) -> None:
+    _check_horizon(starts_at, field="starts_at")
     if ends_at <= starts_at:
         raise DomainError("Конец встречи должен быть позже начала.", field="ends_at")
     if starts_at < timezone.now():
@@ -348,6 +365,12 @@ def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, end
         url=reverse("activities:my_day"),
         skip=by,
     )
+    audit_record(
+        actor=by,
+        action=AuditEntry.Action.UPDATE,
+        target=activity,
+        changes={"planned_at": activity.planned_at.isoformat()},
+    )
     return activity
 
 
@@ -366,6 +389,7 @@ def meeting_cancel(*, activity: Activity, by: User, reason: str = "") -> Activit
     notify(
         users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url=reverse("activities:my_day"), skip=by
     )
+    audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=activity, changes={"status": activity.status})
     return activity
 
 

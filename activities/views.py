@@ -1,7 +1,7 @@
 """«Мои дела», calendars, booking, abandoned clients and the pool: thin views over the services."""
 
 import contextlib
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +17,7 @@ from activities import selectors as activity_selectors
 from activities import services as activity_services
 from activities.forms import (
     BookForm,
+    BookingDayForm,
     CalendarForm,
     CancelForm,
     DoneForm,
@@ -33,6 +34,7 @@ from crm import access
 from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
+from crm.http import safe_next
 from deals.selectors import managers_for_assignment
 from leads.selectors import lead_get_for_user
 
@@ -48,6 +50,7 @@ def my_day_view(request):
             "rule": activity_selectors.rule_summary(request.user),
             "done_form": DoneForm(),
             "now": timezone.localtime(),
+            "decides_abandoned": access.may_decide_abandoned(request.user),
         },
     )
 
@@ -69,7 +72,7 @@ def activity_done_view(request, pk: int):
     else:
         errors = "; ".join(e for errs in form.errors.values() for e in errs)
         messages.error(request, f"Дело не закрыто: {errors}")
-    return redirect(request.POST.get("next") or "activities:my_day")
+    return redirect(safe_next(request, "activities:my_day"))
 
 
 @login_required
@@ -102,11 +105,9 @@ def activity_plan_view(request, client_pk: int):
     )
 
 
-def _parse_date(value: str | None) -> date:
-    try:
-        return date.fromisoformat(value) if value else timezone.localdate()
-    except ValueError:
-        return timezone.localdate()
+def _date_errors(form) -> list[str]:
+    """The reasons a day in the address was refused, each followed by what is shown instead."""
+    return [f"{e} Показан сегодняшний день." for e in form.errors.get("date", [])]
 
 
 @login_required
@@ -126,7 +127,7 @@ def calendar_view(request, pk: int | None = None):
         return redirect("activities:calendar_of", pk=owners[0].pk)
     owner = activity_selectors.calendar_get_owner(request.user, pk)
     form = CalendarForm(request.GET)
-    form.is_valid()
+    refused = not form.is_valid()  # a typo like 9999-12-31: today's page with the reason, not a 500
     view = form.cleaned_data.get("view") or "week"
     day = form.cleaned_data.get("date") or timezone.localdate()
     start = day - timedelta(days=day.weekday()) if view == "week" else day
@@ -149,7 +150,9 @@ def calendar_view(request, pk: int | None = None):
             "next": (start + step).isoformat(),
             "today": timezone.localdate(),
             "can_book": access.can_book_for(request.user, owner),
+            "date_errors": _date_errors(form),
         },
+        status=400 if refused else 200,
     )
 
 
@@ -177,7 +180,9 @@ def booking_view(request):
     branch = next((b for b in branches if str(b.pk) == branch_id), None) or next(
         (b for b in branches if b.pk == request.user.branch_id), branches[0]
     )
-    day = _parse_date(request.GET.get("date"))
+    day_form = BookingDayForm(request.GET)
+    refused = not day_form.is_valid()
+    day = day_form.cleaned_data.get("date") or timezone.localdate()
     grid = activity_selectors.free_slots(request.user, branch=branch, day=day)
     bookable = {m.manager.pk for m in grid if access.can_book_for(request.user, m.manager)}
     return render(
@@ -193,7 +198,9 @@ def booking_view(request):
             "next": (day + timedelta(days=1)).isoformat(),
             "lead": request.GET.get("lead", ""),
             "client": request.GET.get("client", ""),
+            "date_errors": _date_errors(day_form),
         },
+        status=400 if refused else 200,
     )
 
 
@@ -224,7 +231,7 @@ def booking_new_view(request):
     }
     start = request.GET.get("start")
     if start:
-        with contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError, OverflowError):  # a bad link opens an empty form
             initial["starts_at"] = timezone.localtime(datetime.fromisoformat(start))
     form = BookForm(request.POST or None, initial=initial)
     manager = None
@@ -356,6 +363,8 @@ def clients_state_view(request, state: str):
     can_decide = access.may_decide_abandoned(request.user)
     sets_rule = state == "pool" and access.may_set_pool_rule(request.user, request.user.branch_id)
     rule = PoolRule.objects.filter(branch_id=request.user.branch_id).first() if sets_rule else None
+    # Lost clients never come back: their page offers no reanimation.
+    reanimate_form = ReanimateForm(managers=_managers_for(request.user)) if can_decide and state != "lost" else None
     return render(
         request,
         "activities/clients_state.html",
@@ -364,7 +373,9 @@ def clients_state_view(request, state: str):
             "state": state,
             "rows": rows,
             "can_decide": can_decide,
-            "reanimate_form": ReanimateForm(managers=_managers_for(request.user)) if can_decide else None,
+            "reanimate_form": reanimate_form,
+            # The managers, read once for every row's form (the choices would query again per row).
+            "reanimate_choices": list(reanimate_form.fields["manager"].choices) if reanimate_form else [],
             "lost_form": LostForm(),
             "can_mark_lost": access.may_decide_lost(request.user),
             "rule": rule,
@@ -406,7 +417,7 @@ def client_reanimate_view(request, pk: int):
             )
     else:
         messages.error(request, "Выберите менеджера и время звонка.")
-    return redirect(request.POST.get("next") or reverse("activities:clients_state", args=["abandoned"]))
+    return redirect(safe_next(request, reverse("activities:clients_state", args=["abandoned"])))
 
 
 @login_required
@@ -419,7 +430,7 @@ def client_to_pool_view(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{client.display_name} перенесён в отстойник.")
-    return redirect(request.POST.get("next") or reverse("activities:clients_state", args=["abandoned"]))
+    return redirect(safe_next(request, reverse("activities:clients_state", args=["abandoned"])))
 
 
 @login_required
@@ -438,7 +449,7 @@ def client_lost_view(request, pk: int):
             messages.error(request, exc.message)
         else:
             messages.success(request, f"{client.display_name}: потерян окончательно.")
-    return redirect(request.POST.get("next") or reverse("activities:clients_state", args=["abandoned"]))
+    return redirect(safe_next(request, reverse("activities:clients_state", args=["abandoned"])))
 
 
 @login_required

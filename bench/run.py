@@ -20,7 +20,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client as WebClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from clients.models import Client
+from clients.models import Client  # noqa: E402
 from crm.models import User  # noqa: E402
 from deals.models import Deal  # noqa: E402
 

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -6,13 +7,14 @@ from clients import services as client_services
 from clients.models import Client
 from crm import access
 from crm import selectors as crm_selectors
-from crm.api.errors import as_validation_error
+from crm.api.errors import BAD_CURSOR, as_validation_error, errors
 from crm.errors import DomainError
 from crm.validators import mask
 
 
 class ClientSerializer(serializers.ModelSerializer):
     phones = serializers.SerializerMethodField()
+    email = serializers.EmailField(label="E-mail", read_only=True, allow_blank=True)
     # Personal data leaves the CRM masked; the full value is shown only on the
     # card, one field at a time, and every opening is logged.
     passport = serializers.SerializerMethodField()
@@ -69,12 +71,16 @@ class ClientCreateSerializer(serializers.Serializer):
     manager = serializers.IntegerField(required=False)
 
 
+@extend_schema_view(get=extend_schema(responses={200: ClientSerializer(many=True), **errors(), **BAD_CURSOR}))
 class ClientListCreateApi(generics.ListCreateAPIView):
+    """Clients the caller may see, newest first; POST opens a client card (personal data come back masked)."""
+
     serializer_class = ClientSerializer
 
     def get_queryset(self):
         return client_selectors.clients_visible_to(self.request.user).prefetch_related("phones")
 
+    @extend_schema(request=ClientCreateSerializer, responses={201: ClientSerializer, **errors(400, 413)})
     def post(self, request):
         data = ClientCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -90,6 +96,7 @@ class ClientListCreateApi(generics.ListCreateAPIView):
         return Response(ClientSerializer(client).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(responses={200: ClientSerializer, **errors(404)}))
 class ClientDetailApi(generics.RetrieveAPIView):
     serializer_class = ClientSerializer
 

@@ -212,6 +212,7 @@ def contact_person_add(
         client=client, full_name=full_name.strip(), position=position, phone=phone, email=email
     )
     timeline_add(client=client, kind=TimelineEntry.Kind.CHANGE, text=f"Добавлено контактное лицо: {person}", actor=by)
+    audit_record(actor=by, action=AuditEntry.Action.CREATE, target=person)
     return person
 
 
@@ -247,4 +248,5 @@ def comment_add(*, client: Client, by: User, text: str, deal=None) -> TimelineEn
             url=reverse("clients:client_detail", args=[client.pk]),
             skip=by,
         )
+    audit_record(actor=by, action=AuditEntry.Action.CREATE, target=entry)
     return entry

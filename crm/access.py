@@ -3,8 +3,8 @@
 Every selector, page, API endpoint, export, beat job and the menu asks this
 module; no other code compares roles (tests/crm/test_access_rules.py counts
 what is left outside, each with its reason). A question is a function:
-`may_*`/`can_*` answer yes or no, `*_q` say which rows. The rules (DESIGN.md,
-README «Кто что видит»):
+`may_*`/`can_*` answer yes or no, `*_q` say which rows. The rules (the
+README's «Кто что видит»):
 
 - manager: own clients, deals and leads; books into their own calendar;
 - head of sales: everything of their branch; assigns within it; decides

@@ -1,6 +1,7 @@
 """Small helpers for reading requests."""
 
 from django.conf import settings
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def client_ip(request) -> str | None:
@@ -13,3 +14,16 @@ def client_ip(request) -> str | None:
         if forwarded:
             return forwarded.split(",")[0].strip() or None
     return request.META.get("REMOTE_ADDR") or None
+
+
+def safe_next(request, fallback: str) -> str:
+    """The `next` a form carries, when it stays on this site; otherwise `fallback` (a URL or a URL name).
+
+    A crafted form or link must never send someone from the CRM to another site.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback

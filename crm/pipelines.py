@@ -1,4 +1,4 @@
-"""The firm's two pipelines, exactly as its Yandex.Disk folders (DESIGN.md).
+"""The firm's two pipelines, exactly as its Yandex.Disk folders.
 
 Stage codes are stable: the API, the board and the Disk mirror use them.
 """
@@ -38,7 +38,7 @@ CONTRACTED = frozenset({Stage.DB_PREP_COURT, Stage.DB_IN_COURT, Stage.DB_ARCHIVE
 # Closed deals need no planned activity and leave the manager's active work.
 CLOSED = frozenset({Stage.DB_ARCHIVE, Stage.DB_TERMINATED, Stage.DU_DONE, Stage.DU_TERMINATED})
 
-# What a move into a stage must bring (DESIGN.md, issue 3).
+# What a move into a stage must bring.
 CONTRACT_FIELDS = ("contract_number", "contract_date", "fee")
 REQUIRED_FIELDS = {
     Stage.DB_PREP_COURT: CONTRACT_FIELDS,

@@ -328,6 +328,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TaskStatusEnum": "tasks.models.Task.Status",
         "LeadStatusEnum": "leads.models.Lead.Status",
+        "ClientKindEnum": "clients.models.Client.Kind",
     },
 }
 

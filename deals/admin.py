@@ -33,3 +33,5 @@ class DealAdmin(ReadOnlyAdmin):
     list_select_related = ["client", "manager", "branch"]
     search_fields = ["case_number", "contract_number"]
     show_full_result_count = False
+    # Debts are personal data, shown only on the deal card behind an audited reveal.
+    exclude = ["total_debt"]

@@ -1,10 +1,10 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clients.selectors import client_get_for_user
-from crm.api.errors import as_validation_error
+from crm.api.errors import BAD_CURSOR, as_validation_error, errors
 from crm.errors import DomainError
 from crm.pipelines import ServiceLine, Stage
 from crm.validators import as_field_validator, check_period_date
@@ -86,7 +86,23 @@ class DealFilterSerializer(serializers.Serializer):
 class DealListCreateApi(APIView):
     """Deals the caller may see, with the list page's filters; POST opens a deal for a client."""
 
-    @extend_schema(parameters=[DealFilterSerializer], responses=DealSerializer(many=True))
+    @extend_schema(
+        # Not a paginated list in DRF's sense, so spectacular would call it "retrieve".
+        operation_id="v1_deals_list",
+        parameters=[DealFilterSerializer],
+        responses={
+            200: inline_serializer(
+                "DealPage",
+                {
+                    "results": DealSerializer(many=True),
+                    "next_cursor": serializers.CharField(
+                        allow_null=True, help_text="`cursor` for the next page; null on the last one."
+                    ),
+                },
+            ),
+            **errors(400),
+        },
+    )
     def get(self, request):
         f = DealFilterSerializer(data=request.query_params)
         f.is_valid(raise_exception=True)
@@ -106,7 +122,7 @@ class DealListCreateApi(APIView):
         )
         return Response({"results": DealSerializer(rows, many=True).data, "next_cursor": next_cursor})
 
-    @extend_schema(request=DealCreateSerializer, responses={201: DealSerializer})
+    @extend_schema(request=DealCreateSerializer, responses={201: DealSerializer, **errors(400, 404, 413)})
     def post(self, request):
         data = DealCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -133,6 +149,7 @@ class DealListCreateApi(APIView):
         return Response(DealSerializer(deal).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(get=extend_schema(responses={200: DealSerializer, **errors(404)}))
 class DealDetailApi(generics.RetrieveAPIView):
     serializer_class = DealSerializer
 
@@ -147,7 +164,7 @@ class DealMoveApi(APIView):
     the order; 404 when the caller may not see the deal.
     """
 
-    @extend_schema(request=DealMoveSerializer, responses={200: DealSerializer})
+    @extend_schema(request=DealMoveSerializer, responses={200: DealSerializer, **errors(400, 403, 404, 413)})
     def post(self, request, pk: int):
         deal = selectors.deal_get_for_user(request.user, pk)
         data = DealMoveSerializer(data=request.data)
@@ -176,20 +193,30 @@ class PaymentSerializer(serializers.ModelSerializer):
         }
 
 
+class PaymentFilterSerializer(serializers.Serializer):
+    deal = serializers.IntegerField(min_value=1, required=False)
+
+
 class PaymentListCreateApi(generics.ListCreateAPIView):
     """Payments on the deals the caller may see; `?deal=<id>` for one deal."""
 
     serializer_class = PaymentSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("deal", int)])
+    @extend_schema(
+        parameters=[PaymentFilterSerializer],
+        responses={200: PaymentSerializer(many=True), **errors(400), **BAD_CURSOR},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
+        # `?deal=abc` used to list every payment, and `?deal=²` (a digit to str.isdigit, not to int) was a 500.
+        f = PaymentFilterSerializer(data=self.request.query_params)
+        f.is_valid(raise_exception=True)
         qs = Payment.objects.filter(deal__in=selectors.deals_visible_to(self.request.user))
-        deal = self.request.query_params.get("deal", "")
-        return qs.filter(deal_id=int(deal)) if deal.isdigit() else qs
+        return qs.filter(deal_id=f.validated_data["deal"]) if "deal" in f.validated_data else qs
 
+    @extend_schema(responses={201: PaymentSerializer, **errors(400, 403, 404, 413)})
     def post(self, request):
         data = PaymentSerializer(data=request.data)
         data.is_valid(raise_exception=True)

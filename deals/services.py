@@ -202,7 +202,9 @@ def _check_bounds(deal: Deal, values: dict) -> None:
         bounds.check_contract_date(values["contract_date"])
     if values.get("filing_date"):
         bounds.check_filing_date(values["filing_date"], contract_date=contract_date)
-    elif contract_date and deal.filing_date and deal.filing_date < contract_date:
+    elif values.get("contract_date") and deal.filing_date and deal.filing_date < contract_date:
+        # Only a new contract date is held against the stored filing: old rows that
+        # disagree must not block unrelated edits.
         raise DomainError("Заявление не может быть подано раньше договора.", field="filing_date")
     if values.get("outcome_date"):
         bounds.check_outcome_date(values["outcome_date"], contract_date=contract_date)
@@ -366,6 +368,7 @@ def hearing_add(*, deal: Deal, by: User, date, result: str = "", next_date=None)
         actor=by,
         text=f"Заседание {timezone.localtime(date):%d.%m.%Y %H:%M}" + (f": {result}" if result else ""),
     )
+    audit_record(actor=by, action=AuditEntry.Action.CREATE, target=hearing)
     return hearing
 
 

@@ -1,10 +1,10 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from crm import access
-from crm.api.errors import as_validation_error
+from crm.api.errors import BAD_CURSOR, as_validation_error, errors
 from crm.errors import DomainError
 from crm.models import Branch, User
 from crm.pipelines import ServiceLine
@@ -14,6 +14,12 @@ from leads.models import Lead
 
 
 class LeadSerializer(serializers.ModelSerializer):
+    # Both may be left empty by the caller; the model keeps "" for "not given".
+    email = serializers.EmailField(label="E-mail", read_only=True, allow_blank=True)
+    service_line = serializers.ChoiceField(
+        label="Направление", choices=ServiceLine.choices, read_only=True, allow_blank=True
+    )
+
     class Meta:
         model = Lead
         fields = [
@@ -53,6 +59,7 @@ class LeadCreateSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_view(get=extend_schema(responses={200: LeadSerializer(many=True), **errors(), **BAD_CURSOR}))
 class LeadListCreateApi(generics.ListCreateAPIView):
     """Leads the caller may see; POST takes a request from the website or a partner.
 
@@ -69,7 +76,11 @@ class LeadListCreateApi(generics.ListCreateAPIView):
 
     @extend_schema(
         request=LeadCreateSerializer,
-        responses={201: LeadSerializer, 200: LeadSerializer, 422: None},
+        responses={
+            201: OpenApiResponse(LeadSerializer, "Лид создан."),
+            200: OpenApiResponse(LeadSerializer, "Этот Idempotency-Key уже был: первый лид."),
+            **errors(400, 403, 413, 422),
+        },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request):
@@ -89,6 +100,7 @@ class LeadListCreateApi(generics.ListCreateAPIView):
         return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+@extend_schema_view(get=extend_schema(responses={200: LeadSerializer, **errors(404)}))
 class LeadDetailApi(generics.RetrieveAPIView):
     serializer_class = LeadSerializer
 

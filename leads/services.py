@@ -154,6 +154,7 @@ def lead_create(
     except Exception:
         # The lead is safe; a head sees it unassigned and routes it by hand.
         log.exception("lead %s stored but not routed", lead.pk)
+    audit_record(actor=by, action=AuditEntry.Action.CREATE, target=lead)
     return lead, True
 
 
@@ -221,7 +222,7 @@ def lead_assign(*, lead: Lead, manager: User, by: User) -> Lead:
 
 @transaction.atomic
 def lead_mark_non_target(*, lead: Lead, by: User, reason: str) -> Lead:
-    """Close the lead as non-target and put its phone and e-mail on the routing list (seed 001)."""
+    """Close the lead as non-target and put its phone and e-mail on the routing list."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Укажите, почему обращение нецелевое.", field="reason")

@@ -1,13 +1,13 @@
 """/api/v1/tasks/: the same rules as the pages — selectors decide what is visible, services what may change."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors as crm_selectors
-from crm.api.errors import as_validation_error
+from crm.api.errors import as_validation_error, errors
 from crm.errors import DomainError
 from tasks import selectors, services
 from tasks.models import Task, TaskParticipant
@@ -32,6 +32,8 @@ class TaskSerializer(serializers.ModelSerializer):
     participants = ParticipantSerializer(many=True, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     feedback_missing = serializers.BooleanField(read_only=True)
+    # Only a ПР has a kind; other tasks carry "".
+    pr_kind = serializers.ChoiceField(label="Вид", choices=Task.PrKind.choices, read_only=True, allow_blank=True)
 
     class Meta:
         model = Task
@@ -125,28 +127,41 @@ class TaskCreateSerializer(serializers.Serializer):
         return data
 
 
+class TaskFilterSerializer(serializers.Serializer):
+    # A tab the caller may not open (`branch`, `all`) lists nothing; an unknown value is a 400.
+    tab = serializers.ChoiceField(choices=list(selectors.TABS), required=False, default="mine")
+    status = serializers.ChoiceField(choices=list(selectors.STATUS_FILTERS), required=False, default="open")
+    form = serializers.ChoiceField(choices=Task.Form.choices, required=False, allow_blank=True, default="")
+    cursor = serializers.CharField(required=False, max_length=200, help_text="`next_cursor` of the previous page.")
+
+
 class TaskListApi(APIView):
     """Tasks by tab (`mine`, `assigned`, `co`, `watching`, `branch`, `all`), overdue first; POST sets a task."""
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("tab", str, enum=list(selectors.TABS)),
-            OpenApiParameter("status", str, enum=list(selectors.STATUS_FILTERS)),
-            OpenApiParameter("cursor", str),
-        ],
-        responses=TaskListSerializer(many=True),
+        # Not a paginated list in DRF's sense, so spectacular would call it "retrieve".
+        operation_id="v1_tasks_list",
+        parameters=[TaskFilterSerializer],
+        responses={
+            200: inline_serializer(
+                "TaskPage",
+                {
+                    "results": TaskListSerializer(many=True),
+                    "next_cursor": serializers.CharField(
+                        allow_null=True, help_text="`cursor` for the next page; null on the last one."
+                    ),
+                },
+            ),
+            **errors(400),
+        },
     )
     def get(self, request):
-        rows, next_cursor = selectors.tasks_list(
-            request.user,
-            tab=request.query_params.get("tab", "mine"),
-            status=request.query_params.get("status", "open"),
-            form=request.query_params.get("form", ""),
-            cursor=request.query_params.get("cursor"),
-        )
+        f = TaskFilterSerializer(data=request.query_params)
+        f.is_valid(raise_exception=True)
+        rows, next_cursor = selectors.tasks_list(request.user, **f.validated_data)
         return Response({"results": TaskListSerializer(rows, many=True).data, "next_cursor": next_cursor})
 
-    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer})
+    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer, **errors(400, 404, 413)})
     def post(self, request):
         data = TaskCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -185,7 +200,7 @@ class TaskListApi(APIView):
 
 
 class TaskDetailApi(APIView):
-    @extend_schema(responses=TaskSerializer)
+    @extend_schema(responses={200: TaskSerializer, **errors(404)})
     def get(self, request, pk: int):
         return Response(TaskSerializer(selectors.task_get_for_user(request.user, pk)).data)
 
@@ -208,7 +223,7 @@ def _action_api(serializer_class, call, doc: str):
     class ActionApi(APIView):
         __doc__ = doc
 
-        @extend_schema(request=serializer_class, responses={200: TaskSerializer})
+        @extend_schema(request=serializer_class, responses={200: TaskSerializer, **errors(400, 403, 404, 413)})
         def post(self, request, pk: int):
             task = selectors.task_get_for_user(request.user, pk)
             data = serializer_class(data=request.data, context={"request": request})

@@ -1,4 +1,4 @@
-"""Tasks the firm's way (seed 002): one task, one question, one responsible.
+"""Tasks the firm's way: one task, one question, one responsible.
 
 Forms: ПР (письмо-решение, climbs the supervisor chain), РЗ (рабочая
 задача), Отчёт (recurring, defined by a supervisor) and ordinary tasks.

@@ -1,4 +1,4 @@
-"""Writes for tasks: the rulebook of seed 002 lives here.
+"""Writes for tasks: the firm's rulebook for tasks lives here.
 
 Every function changes rows in one transaction, writes the task's history
 and the audit log, and notifies the people concerned. Refusals raise
@@ -325,6 +325,7 @@ def task_comment(*, task: Task, by: User, text: str, kind: str = TaskComment.Kin
         url=task_url(task),
         skip=by,
     )
+    audit_record(actor=by, action=AuditEntry.Action.CREATE, target=comment)
     return comment
 
 
@@ -339,6 +340,7 @@ def task_start(*, task: Task, by: User) -> Task:
     task.status = Status.IN_PROGRESS
     task.save(update_fields=sorted({*changed, "status"}))
     _event(task, TaskEvent.Kind.STATUS, f"{by.short_name} взял(а) задачу в работу", by)
+    audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=task, changes={"status": task.status})
     return task
 
 
@@ -423,6 +425,9 @@ def task_return(*, task: Task, by: User, text: str) -> Task:
     task.save(update_fields=["status"])
     _event(task, TaskEvent.Kind.STATUS, f"{by.short_name} вернул(а) на доработку", by)
     notify(users=[task.responsible], text=f"Задача возвращена на доработку: {task.title}", url=task_url(task), skip=by)
+    audit_record(
+        actor=by, action=AuditEntry.Action.UPDATE, target=task, changes={"status": task.status, "returned": text[:200]}
+    )
     return task
 
 
@@ -439,6 +444,9 @@ def task_defer(*, task: Task, by: User, text: str) -> Task:
     task.save(update_fields=sorted({*changed, "status"}))
     _event(task, TaskEvent.Kind.STATUS, f"{by.short_name} отложил(а) задачу", by)
     notify(users=[task.author], text=f"Задача отложена: {task.title}", url=task_url(task), skip=by)
+    audit_record(
+        actor=by, action=AuditEntry.Action.UPDATE, target=task, changes={"status": task.status, "deferred": text[:200]}
+    )
     return task
 
 
@@ -571,6 +579,9 @@ def pr_answer(*, task: Task, by: User, text: str) -> Task:
     task.save(update_fields=["status"])
     _event(task, TaskEvent.Kind.STATUS, f"{by.short_name} дополнил(а) ПР", by)
     notify(users=[task.responsible], text=f"ПР дополнено, ждёт решения: {task.title}", url=task_url(task), skip=by)
+    audit_record(
+        actor=by, action=AuditEntry.Action.UPDATE, target=task, changes={"status": task.status, "answer": text[:200]}
+    )
     return task
 
 
@@ -633,6 +644,7 @@ def checklist_toggle(*, item: ChecklistItem, by: User) -> ChecklistItem:
     item = ChecklistItem.objects.select_for_update().get(pk=item.pk)
     item.done = not item.done
     item.save(update_fields=["done"])
+    audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=item, changes={"done": item.done})
     return item
 
 
@@ -641,7 +653,9 @@ def attachment_add(*, task: Task, by: User, upload) -> TaskAttachment:
     if upload.size > MAX_ATTACHMENT_BYTES:
         raise DomainError("Файл больше 20 МБ.", field="file")
     name = upload.name.rsplit("/", 1)[-1][:200]
-    return TaskAttachment.objects.create(task=task, file=upload, name=name, size=upload.size, uploaded_by=by)
+    attachment = TaskAttachment.objects.create(task=task, file=upload, name=name, size=upload.size, uploaded_by=by)
+    audit_record(actor=by, action=AuditEntry.Action.CREATE, target=attachment)
+    return attachment
 
 
 # --- reports ----------------------------------------------------------------------
@@ -788,6 +802,7 @@ def report_submit(*, task: Task, by: User, answers: list[str]) -> Task:
     task.save(update_fields=sorted(set(changed)))
     _event(task, TaskEvent.Kind.STATUS, f"{by.short_name} сдал(а) отчёт", by)
     notify(users=[task.author], text=f"Сдан отчёт: {task.title}", url=task_url(task), skip=by)
+    audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=task, changes={"status": task.status})
     return task
 
 

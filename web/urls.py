@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+handler404 = views.not_found
+
 admin.site.site_header = "CRM — администрирование"
 admin.site.site_title = "CRM"
 admin.site.index_title = "Справочники и сотрудники"

@@ -28,9 +28,11 @@ class StaffRefSerializer(serializers.ModelSerializer):
 
 
 class StaffSerializer(serializers.ModelSerializer):
-    branch = BranchSerializer(read_only=True)
-    supervisor = StaffRefSerializer(read_only=True)
+    # The director, the admin and the call centre have no branch; the director has no supervisor.
+    branch = BranchSerializer(read_only=True, allow_null=True)
+    supervisor = StaffRefSerializer(read_only=True, allow_null=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
+    email = serializers.EmailField(label="E-mail", read_only=True, allow_blank=True)
 
     class Meta:
         model = User

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors, services
+from crm.api.errors import BAD_CURSOR, ERROR_RESPONSES, errors
 from crm.api.serializers import (
     StaffFilterSerializer,
     StaffSerializer,
@@ -13,7 +14,6 @@ from crm.api.serializers import (
 )
 from crm.errors import DomainError, LoginThrottled
 from crm.http import client_ip
-from crm.roles import Role
 
 
 class TokenObtainApi(APIView):
@@ -24,7 +24,22 @@ class TokenObtainApi(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: None, 429: None},
+        responses={
+            200: TokenResponseSerializer,
+            400: ERROR_RESPONSES[400],
+            413: ERROR_RESPONSES[413],
+            429: ERROR_RESPONSES[429],
+        },
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                description="Через сколько секунд снова можно входить.",
+                response=[429],
+                required=True,
+            )
+        ],
         tags=["auth"],
     )
     def post(self, request):
@@ -46,7 +61,7 @@ class TokenObtainApi(APIView):
 
 
 class MeApi(APIView):
-    @extend_schema(responses=StaffSerializer, tags=["staff"])
+    @extend_schema(responses={200: StaffSerializer, **errors()}, tags=["staff"])
     def get(self, request):
         return Response(StaffSerializer(request.user).data)
 
@@ -57,11 +72,8 @@ class StaffListApi(generics.ListAPIView):
     serializer_class = StaffSerializer
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("role", str, enum=Role.values),
-            OpenApiParameter("branch", int),
-            OpenApiParameter("search", str),
-        ],
+        parameters=[StaffFilterSerializer],
+        responses={200: StaffSerializer(many=True), **errors(400), **BAD_CURSOR},
         tags=["staff"],
     )
     def get(self, request, *args, **kwargs):
@@ -77,6 +89,6 @@ class StaffListApi(generics.ListAPIView):
 
 
 class StaffDetailApi(APIView):
-    @extend_schema(responses=StaffSerializer, tags=["staff"])
+    @extend_schema(responses={200: StaffSerializer, **errors(404)}, tags=["staff"])
     def get(self, request, pk: int):
         return Response(StaffSerializer(selectors.staff_get_for_user(request.user, pk)).data)

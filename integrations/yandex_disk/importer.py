@@ -1,4 +1,4 @@
-"""Day one: read the firm's existing Disk tree (seed 000 layout) into branches, managers, clients and deals.
+"""Day one: read the firm's existing Disk tree (the firm's layout) into branches, managers, clients and deals.
 
     <Филиал> - <ФИО менеджера>/ДБ/<папка стадии>/<Фамилия И.О.>
     <Филиал> - <ФИО менеджера>/ДУ/<год договора | В работе (не заключенные)>/<Фамилия И.О.>

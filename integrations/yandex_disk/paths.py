@@ -1,4 +1,4 @@
-"""Where each client's folder lives on the firm's Disk, exactly as seed 000 lays it out:
+"""Where each client's folder lives on the firm's Disk, exactly as the firm lays it out:
 
     <Филиал> - <ФИО менеджера>/ДБ/<папка стадии>/<Фамилия И.О.>
     <Филиал> - <ФИО менеджера>/ДУ/<год договора>/<Фамилия И.О.>

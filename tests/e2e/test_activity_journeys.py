@@ -1,4 +1,4 @@
-"""«Мои дела», calendars and booking (seed 004), walked through in a real browser.
+"""«Мои дела», calendars and booking, walked through in a real browser.
 
 The call-centre books a remote consultation into a manager's free slot and is
 refused an overlapping one; the manager finds it in «Мои дела» and his week,

@@ -1,4 +1,4 @@
-"""Tasks the firm's way (seed 002), walked through in a real browser.
+"""Tasks the firm's way, walked through in a real browser.
 
 A ПР climbs from the manager to his head and on to the director and comes back
 approved; a delegated task leaves its first responsible as an observer; a task

@@ -1,4 +1,4 @@
-"""The task rulebook (seed 002) through the services: forms, deadlines, the 24-hour clock, delegation, the ПР chain."""
+"""The task rulebook through the services: forms, deadlines, the 24-hour clock, delegation, the ПР chain."""
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo

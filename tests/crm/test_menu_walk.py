@@ -1,0 +1,95 @@
+"""Every link the menu offers opens, for every demo role.
+
+The menu asks the same access question as the page it links to (web/navigation.py,
+crm/access.py), so a role is never offered a page that answers 403 or 404. The walk
+runs on the demo data (`seed_demo`) with the clock stopped, so its query count is
+pinned per role: a page that starts querying per row shows up here.
+"""
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from crm import demo
+from crm.models import User
+
+DEMO_LOGINS = [row[0] for row in demo.STAFF]
+# A Tuesday, a working day, in the demo's week.
+MONDAY_MORNING = datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+
+# What each demo role is offered (the decided rules, README «Кто что видит»).
+MENUS = {
+    "director": [
+        "Главная", "Мои дела", "Лиды", "Нецелевые", "Сделки", "Задачи", "Календарь", "Запись", "Платежи",
+        "Сотрудники", "Журнал", "Диск", "API",
+    ],
+    "admin": [
+        "Главная", "Лиды", "Нецелевые", "Сделки", "Задачи", "Календарь", "Сотрудники", "Журнал", "Диск", "API",
+        "Администрирование",
+    ],
+    "rop.msk": [
+        "Главная", "Мои дела", "Лиды", "Нецелевые", "Сделки", "Задачи", "Календарь", "Запись", "Платежи",
+        "Сотрудники",
+    ],
+    "rop.spb": [
+        "Главная", "Мои дела", "Лиды", "Нецелевые", "Сделки", "Задачи", "Календарь", "Запись", "Платежи",
+        "Сотрудники",
+    ],
+    "manager.msk": ["Главная", "Мои дела", "Лиды", "Сделки", "Задачи", "Календарь", "Запись", "Платежи", "Сотрудники"],
+    "manager2.msk": ["Главная", "Мои дела", "Лиды", "Сделки", "Задачи", "Календарь", "Запись", "Платежи", "Сотрудники"],
+    "manager.spb": ["Главная", "Мои дела", "Лиды", "Сделки", "Задачи", "Календарь", "Запись", "Платежи", "Сотрудники"],
+    "lawyer.msk": ["Главная", "Мои дела", "Сделки", "Задачи", "Календарь", "Сотрудники"],
+    "callcenter": ["Главная", "Новое обращение", "Лиды", "Задачи", "Календарь", "Запись", "Сотрудники"],
+    "office": ["Главная", "Новое обращение", "Нецелевые", "Задачи", "Календарь", "Запись", "Сотрудники"],
+}  # fmt: skip
+
+# Queries of the whole walk (every menu page once, session and user lookups included).
+WALK_QUERIES = {
+    "director": 88,
+    "admin": 65,
+    "rop.msk": 70,
+    "rop.spb": 70,
+    "manager.msk": 61,
+    "manager2.msk": 61,
+    "manager.spb": 60,
+    "lawyer.msk": 41,
+    "callcenter": 45,
+    "office": 45,
+}
+
+
+@pytest.fixture
+def demo_office(db):
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+
+
+def test_every_demo_login_has_a_menu_here():
+    assert sorted(MENUS) == sorted(DEMO_LOGINS)
+
+
+@pytest.mark.parametrize("login", DEMO_LOGINS)
+def test_every_menu_link_answers_200_at_a_pinned_cost(demo_office, web, login):
+    web.force_login(User.objects.get(username=login))
+    home = web.get("/")
+    menu = [(item["title"], item["url"]) for item in home.context["nav_items"]]
+    assert [title for title, _ in menu] == MENUS[login]
+    html = home.content.decode()
+    assert [url for _, url in menu if f'href="{url}"' not in html] == []
+
+    answers, per_page = {}, {}
+    with CaptureQueriesContext(connection) as walk:
+        for _, url in menu:
+            before = len(walk.captured_queries)
+            # «Календарь» redirects to a calendar (one's own, or the first); the walk follows it.
+            answers[url] = web.get(url, follow=True).status_code
+            per_page[url] = len(walk.captured_queries) - before
+    assert answers == {url: 200 for _, url in menu}
+    assert len(walk.captured_queries) == WALK_QUERIES[login], per_page

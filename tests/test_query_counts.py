@@ -1,0 +1,321 @@
+"""Query counts of every list page and API list, pinned: the count must not grow with rows.
+
+Each case logs in as the role that uses the page, seeds N rows, measures, seeds 2N more
+(3N in all) and measures again: both must equal the same fixed number. The counts were
+measured on SQLite and PostgreSQL; where the backends differ the pin is per vendor.
+"""
+
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from activities import services as activity_services
+from clients.models import Client
+from crm import services as crm_services
+from crm.models import AuditEntry, OutboxJob
+from crm.notifications import notify
+from deals.services import deal_move_to_stage, payment_record
+from leads.services import lead_create, lead_mark_non_target
+from tasks import services as task_services
+from tests.conftest import token_client
+from tests.factories import UserFactory, contract_data, make_client, make_deal
+
+N = 2
+_seq = itertools.count(1)
+
+
+def _phone() -> str:
+    return f"+7916{next(_seq):07d}"
+
+
+def _tomorrow():
+    return timezone.localdate() + timedelta(days=1)
+
+
+def _client(manager):
+    return make_client(manager=manager, last_name=f"Клиент{next(_seq)}", phones=[_phone()])
+
+
+# --- seeders: each adds `n` rows of what the page lists --------------------------------------
+
+
+def seed_staff(p, n):
+    for _ in range(n):
+        UserFactory(branch=p["msk"], supervisor=p["rop.msk"])
+
+
+def seed_audit(p, n):
+    for i in range(n):
+        crm_services.audit_record(actor=p["director"], action=AuditEntry.Action.UPDATE, target_type="x", target_id=i)
+
+
+def seed_notifications(p, n):
+    for i in range(n):
+        notify(users=[p["manager.msk"]], text=f"Уведомление {i}", url="/tasks/")
+
+
+def seed_leads(p, n):
+    for i in range(n):
+        lead_create(by=p["callcenter"], source="call", phone=_phone(), name=f"Лид {i}", assigned_to=p["manager.msk"])
+
+
+def seed_office_queue(p, n):
+    for _ in range(n):
+        phone = _phone()
+        lead, _ = lead_create(by=p["callcenter"], source="call", phone=phone, assigned_to=p["manager.msk"])
+        lead_mark_non_target(lead=lead, by=p["manager.msk"], reason="Спам")
+        lead_create(by=p["callcenter"], source="call", phone=phone, branch=p["msk"])
+
+
+def seed_deals(p, n):
+    for _ in range(n):
+        make_deal(manager=p["manager.msk"], last_name=f"Клиент{next(_seq)}", phones=[_phone()])
+
+
+def seed_du_deals(p, n):
+    for _ in range(n):
+        make_deal(manager=p["manager.msk"], service_line="du", last_name=f"Клиент{next(_seq)}", phones=[_phone()])
+
+
+def seed_payments(p, n):
+    manager = p["manager.msk"]
+    for _ in range(n):
+        deal = make_deal(manager=manager, last_name=f"Клиент{next(_seq)}", phones=[_phone()])
+        deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager, data=contract_data())
+        payment_record(deal=deal, by=manager, paid_on=timezone.localdate(), amount=Decimal("10000"), method="cash")
+
+
+def seed_tasks(p, n):
+    head, manager = p["rop.msk"], p["manager.msk"]
+    for i in range(n):
+        task_services.task_create(author=p["director"], responsible=head, title=f"Моя {i}")
+        task_services.task_create(author=head, responsible=manager, title=f"Поручил {i}")
+        task_services.task_create(
+            author=p["director"], responsible=manager, title=f"Соисп {i}", co_executors=[(head, "Помочь")]
+        )
+        task_services.task_create(author=p["director"], responsible=manager, title=f"Набл {i}", observers=[head])
+
+
+def seed_manager_tasks(p, n):
+    for i in range(n):
+        task_services.task_create(author=p["rop.msk"], responsible=p["manager.msk"], title=f"Задача {i}")
+
+
+def seed_reports(p, n):
+    for i in range(n):
+        task_services.report_schedule_create(
+            by=p["rop.msk"],
+            responsible=p["manager.msk"],
+            title=f"Отчёт {i}",
+            questions=["Что сделано?"],
+            period="weekly",
+        )
+
+
+def seed_my_day(p, n):
+    manager = p["manager.msk"]
+    for _ in range(n):
+        activity_services.activity_plan(
+            by=manager, kind="call", planned_at=timezone.now() + timedelta(minutes=5), client=_client(manager)
+        )
+
+
+def _meetings(p, n):
+    manager = p["manager.msk"]
+    day = _tomorrow()
+    for _ in range(n):
+        hour = 9 + p.setdefault("_meetings", 0)
+        p["_meetings"] += 1
+        starts = timezone.make_aware(timezone.datetime(day.year, day.month, day.day, hour, 0))
+        activity_services.meeting_book(
+            by=manager,
+            manager=manager,
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=45),
+            client=_client(manager),
+        )
+
+
+def seed_clients_state(status):
+    def seed(p, n):
+        for _ in range(n):
+            client = _client(p["manager.msk"])
+            Client.objects.filter(pk=client.pk).update(status=status)
+
+    return seed
+
+
+def seed_outbox(p, n):
+    manager = p["manager.msk"]
+    for _ in range(n):
+        client = _client(manager)
+        OutboxJob.objects.create(kind="disk.client", key=str(client.pk), status=OutboxJob.Status.FAILED, attempts=5)
+        OutboxJob.objects.create(kind="disk.payments", key=str(manager.pk), status=OutboxJob.Status.PENDING, attempts=1)
+
+
+def seed_activities(p, n):
+    seed_my_day(p, n)
+
+
+# --- the cases: (id, who, how, url, seeder) ---------------------------------------------------
+
+WEB, API = "web", "api"
+
+CASES = [
+    ("staff_list", "director", WEB, lambda p: reverse("crm:staff_list"), seed_staff),
+    ("audit_list", "director", WEB, lambda p: reverse("crm:audit_list"), seed_audit),
+    ("notifications", "manager.msk", WEB, lambda p: reverse("crm:notifications"), seed_notifications),
+    ("leads_list_head", "rop.msk", WEB, lambda p: reverse("leads:list"), seed_leads),
+    ("leads_list_callcenter", "callcenter", WEB, lambda p: reverse("leads:list"), seed_leads),
+    ("leads_office", "office", WEB, lambda p: reverse("leads:office"), seed_office_queue),
+    ("deals_list", "manager.msk", WEB, lambda p: reverse("deals:list"), seed_deals),
+    ("deals_list_director", "director", WEB, lambda p: reverse("deals:list"), seed_deals),
+    ("deals_board_du", "manager.msk", WEB, lambda p: reverse("deals:board", args=["du"]), seed_du_deals),
+    ("deals_board_db_head", "rop.msk", WEB, lambda p: reverse("deals:board", args=["db"]), seed_deals),
+    ("payments_table", "manager.msk", WEB, lambda p: reverse("deals:payments_table"), seed_payments),
+    ("tasks_mine", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=mine", seed_tasks),
+    ("tasks_assigned", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=assigned", seed_tasks),
+    ("tasks_co", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=co", seed_tasks),
+    ("tasks_watching", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=watching", seed_tasks),
+    ("tasks_branch", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=branch", seed_tasks),
+    ("tasks_all", "director", WEB, lambda p: reverse("tasks:list") + "?tab=all", seed_tasks),
+    ("tasks_reports", "rop.msk", WEB, lambda p: reverse("tasks:reports"), seed_reports),
+    ("tasks_efficiency", "rop.msk", WEB, lambda p: reverse("tasks:efficiency"), seed_manager_tasks),
+    ("my_day", "manager.msk", WEB, lambda p: reverse("activities:my_day"), seed_my_day),
+    (
+        "calendar_day",
+        "manager.msk",
+        WEB,
+        lambda p: reverse("activities:calendar_of", args=[p["manager.msk"].pk]) + f"?date={_tomorrow()}",
+        _meetings,
+    ),
+    (
+        "calendar_week",
+        "rop.msk",
+        WEB,
+        lambda p: reverse("activities:calendar_of", args=[p["manager.msk"].pk]) + f"?view=week&date={_tomorrow()}",
+        _meetings,
+    ),
+    (
+        "booking",
+        "callcenter",
+        WEB,
+        lambda p: reverse("activities:booking") + f"?date={_tomorrow()}",
+        _meetings,
+    ),
+    (
+        "clients_abandoned",
+        "rop.msk",
+        WEB,
+        lambda p: reverse("activities:clients_state", args=["abandoned"]),
+        seed_clients_state(Client.Status.ABANDONED),
+    ),
+    (
+        "clients_pool",
+        "rop.msk",
+        WEB,
+        lambda p: reverse("activities:clients_state", args=["pool"]),
+        seed_clients_state(Client.Status.POOL),
+    ),
+    (
+        "clients_lost",
+        "rop.msk",
+        WEB,
+        lambda p: reverse("activities:clients_state", args=["lost"]),
+        seed_clients_state(Client.Status.LOST),
+    ),
+    ("disk_status", "admin", WEB, lambda p: reverse("integrations:disk_status"), seed_outbox),
+    *[
+        (f"home_{who}", who, WEB, lambda p: reverse("home"), seed_manager_tasks)
+        for who in ("admin", "lawyer.msk", "office")
+    ],
+    ("api_users", "director", API, lambda p: "/api/v1/users/", seed_staff),
+    ("api_leads", "rop.msk", API, lambda p: "/api/v1/leads/", seed_leads),
+    ("api_clients", "manager.msk", API, lambda p: "/api/v1/clients/", seed_deals),
+    ("api_deals", "manager.msk", API, lambda p: "/api/v1/deals/", seed_deals),
+    ("api_payments", "manager.msk", API, lambda p: "/api/v1/payments/", seed_payments),
+    ("api_tasks", "manager.msk", API, lambda p: "/api/v1/tasks/", seed_manager_tasks),
+    ("api_activities", "manager.msk", API, lambda p: "/api/v1/activities/", seed_activities),
+]
+
+# Exact counts; a dict is {vendor: count} where SQLite and PostgreSQL differ.
+EXPECTED: dict = {
+    "staff_list": 6,
+    "audit_list": 4,
+    "notifications": 4,
+    "leads_list_head": 4,
+    "leads_list_callcenter": 4,
+    "leads_office": 5,
+    "deals_list": 5,
+    "deals_list_director": 7,
+    "deals_board_du": 9,
+    "deals_board_db_head": 11,
+    "payments_table": 3,
+    "tasks_mine": 5,
+    "tasks_assigned": 5,
+    "tasks_co": 5,
+    "tasks_watching": 5,
+    "tasks_branch": 5,
+    "tasks_all": 5,
+    "tasks_reports": 6,
+    "tasks_efficiency": 4,
+    "my_day": 9,
+    "calendar_day": 7,
+    "calendar_week": 7,
+    "booking": 9,
+    "clients_abandoned": 6,
+    "clients_pool": 7,
+    "clients_lost": 4,
+    "disk_status": 10,
+    "home_admin": 7,
+    "home_lawyer.msk": 6,
+    "home_office": 6,
+    "api_users": 2,
+    "api_leads": 2,
+    "api_clients": 3,
+    "api_deals": 3,
+    "api_payments": 2,
+    "api_tasks": 2,
+    "api_activities": 2,
+}
+
+
+def _expected(case_id):
+    pin = EXPECTED.get(case_id)
+    if isinstance(pin, dict):
+        return pin[connection.vendor]
+    return pin
+
+
+
+
+@pytest.mark.parametrize(
+    "case_id, who, how, url, seed",
+    [pytest.param(*case, id=case[0]) for case in CASES],
+)
+def test_list_query_count_does_not_grow(everyone, msk, case_id, who, how, url, seed, django_assert_num_queries):
+    people = {**everyone, "msk": msk}
+    user = everyone[who]
+    if how == WEB:
+        from django.test import Client as WebClient
+
+        client = WebClient()
+        client.force_login(user)
+    else:
+        client = token_client(user)
+    seed(people, N)
+    target = url(people)
+    assert client.get(target).status_code == 200  # warm: session, caches
+    expected = _expected(case_id)
+    with django_assert_num_queries(expected):
+        response = client.get(target)
+    assert response.status_code == 200
+    seed(people, 2 * N)
+    with django_assert_num_queries(expected):
+        response = client.get(target)
+    assert response.status_code == 200
