@@ -6,7 +6,7 @@ caller may not make answers 403; bad input 400 with field errors.
 
 from datetime import datetime
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ from clients.models import Client
 from crm import access
 from crm import selectors as crm_selectors
 from crm.api.errors import as_validation_error, errors
+from crm.api.serializers import IdField
 from crm.errors import DomainError
 from crm.validators import PERIOD_FIRST_DAY, PERIOD_LAST_DAY, as_field_validator, check_period_date
 from leads.selectors import lead_get_for_user
@@ -67,7 +68,7 @@ class ActivityCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[k for k in Activity.Kind.choices if k[0] not in Activity.CALENDAR_KINDS])
     direction = serializers.ChoiceField(choices=Activity.Direction.choices, default=Activity.Direction.OUTBOUND)
     planned_at = serializers.DateTimeField(**MOMENT)
-    client = serializers.IntegerField()
+    client = IdField()
     subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -76,12 +77,12 @@ class ActivityFilterSerializer(serializers.Serializer):
 
 
 class MeetingCreateSerializer(serializers.Serializer):
-    manager = serializers.IntegerField()
+    manager = IdField()
     kind = serializers.ChoiceField(choices=activity_services.BOOKABLE, default=Activity.Kind.MEETING)
     starts_at = serializers.DateTimeField(**MOMENT)
     ends_at = serializers.DateTimeField(**MOMENT)
-    client = serializers.IntegerField(required=False)
-    lead = serializers.IntegerField(required=False)
+    client = IdField(required=False)
+    lead = IdField(required=False)
     location = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -114,7 +115,17 @@ class ActivityListCreateApi(APIView):
         rows = list(qs.select_related("client", "lead").order_by("planned_at", "pk")[:200])
         return Response(ActivitySerializer(rows, many=True).data)
 
-    @extend_schema(request=ActivityCreateSerializer, responses={201: ActivitySerializer, **errors(400, 403, 413)})
+    @extend_schema(
+        request=ActivityCreateSerializer,
+        responses={201: ActivitySerializer, **errors(400, 403, 413)},
+        examples=[
+            OpenApiExample(
+                "Звонок",
+                request_only=True,
+                value={"kind": "call", "planned_at": "2026-12-15T10:00:00+03:00", "client": 1, "subject": "Документы"},
+            )
+        ],
+    )
     def post(self, request):
         data = ActivityCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -141,7 +152,22 @@ class MeetingCreateApi(APIView):
     """Book a meeting or remote consultation: 201 booked, 409 the time is taken (with the reason)."""
 
     @extend_schema(
-        request=MeetingCreateSerializer, responses={201: ActivitySerializer, **errors(400, 403, 404, 409, 413)}
+        request=MeetingCreateSerializer,
+        responses={201: ActivitySerializer, **errors(400, 403, 404, 409, 413)},
+        examples=[
+            OpenApiExample(
+                "Встреча в офисе",
+                request_only=True,
+                value={
+                    "manager": 5,
+                    "kind": "meeting",
+                    "starts_at": "2026-12-15T11:00:00+03:00",
+                    "ends_at": "2026-12-15T12:00:00+03:00",
+                    "client": 1,
+                    "subject": "Первичная консультация",
+                },
+            )
+        ],
     )
     def post(self, request):
         if not access.may_book_meetings(request.user):
@@ -193,7 +219,7 @@ class FreeSlotsSerializer(serializers.Serializer):
 
 class FreeSlotsQuerySerializer(serializers.Serializer):
     # `?branch=²` passed str.isdigit and failed int(), a 500; a day past 9999-12-31 overflowed.
-    branch = serializers.IntegerField(min_value=1)
+    branch = IdField()
     date = serializers.DateField(
         validators=[as_field_validator(check_period_date)],
         error_messages={"invalid": "Укажите дату в виде ГГГГ-ММ-ДД.", "required": "Укажите дату в виде ГГГГ-ММ-ДД."},

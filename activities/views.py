@@ -343,7 +343,6 @@ def activity_cancel_view(request, pk: int):
 
 
 def _managers_for(user):
-
     return managers_for_assignment(user)
 
 

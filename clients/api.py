@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -8,6 +8,7 @@ from clients.models import Client
 from crm import access
 from crm import selectors as crm_selectors
 from crm.api.errors import BAD_CURSOR, as_validation_error, errors
+from crm.api.serializers import IdField
 from crm.errors import DomainError
 from crm.validators import mask
 
@@ -68,7 +69,7 @@ class ClientCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     birth_date = serializers.DateField(required=False, allow_null=True, default=None)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    manager = serializers.IntegerField(required=False)
+    manager = IdField(required=False)
 
 
 @extend_schema_view(get=extend_schema(responses={200: ClientSerializer(many=True), **errors(), **BAD_CURSOR}))
@@ -80,7 +81,24 @@ class ClientListCreateApi(generics.ListCreateAPIView):
     def get_queryset(self):
         return client_selectors.clients_visible_to(self.request.user).prefetch_related("phones")
 
-    @extend_schema(request=ClientCreateSerializer, responses={201: ClientSerializer, **errors(400, 413)})
+    @extend_schema(
+        request=ClientCreateSerializer,
+        responses={201: ClientSerializer, **errors(400, 403, 413)},
+        examples=[
+            OpenApiExample(
+                "Физлицо",
+                request_only=True,
+                value={
+                    "kind": "person",
+                    "last_name": "Васильев",
+                    "first_name": "Олег",
+                    "patronymic": "Петрович",
+                    "phones": ["+7 916 555-12-34"],
+                    "region": "Москва",
+                },
+            )
+        ],
+    )
     def post(self, request):
         data = ClientCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -32,7 +32,6 @@ class DocumentForm(BootstrapMixin, forms.Form):
     file = forms.FileField(label="Файл")
 
     def __init__(self, *args, **kwargs):
-
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = ClientDocument.Kind.choices
 

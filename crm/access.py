@@ -339,6 +339,12 @@ def may_see_non_target_list(user) -> bool:
     return _is(user, KEEPS_NON_TARGET_QUEUE | {Role.CALL_CENTRE})
 
 
+def offers_non_target_queue(user) -> bool:
+    """«Нецелевые» in the menu: the office manager's daily work. Heads, the director and the admin
+    may open the queue too, from the leads list; their menu stays within one line at 1280 px."""
+    return _is(user, {Role.OFFICE_MANAGER})
+
+
 def may_keep_non_target_queue(user) -> bool:
     """The non-target queue and lifting a mark: office manager, heads, director, admin."""
     return _is(user, KEEPS_NON_TARGET_QUEUE)

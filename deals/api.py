@@ -1,10 +1,13 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clients.selectors import client_get_for_user
+from crm import access
+from crm import selectors as crm_selectors
 from crm.api.errors import BAD_CURSOR, as_validation_error, errors
+from crm.api.serializers import IdField
 from crm.errors import DomainError
 from crm.pipelines import ServiceLine, Stage
 from crm.validators import as_field_validator, check_period_date
@@ -47,9 +50,9 @@ class DealSerializer(serializers.ModelSerializer):
 
 
 class DealCreateSerializer(serializers.Serializer):
-    client = serializers.IntegerField()
+    client = IdField()
     service_line = serializers.ChoiceField(choices=ServiceLine.choices)
-    manager = serializers.IntegerField(required=False)
+    manager = IdField(required=False)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     source = serializers.ChoiceField(choices=Deal.Source.choices, default=Deal.Source.CALL)
 
@@ -71,8 +74,8 @@ class DealMoveSerializer(serializers.Serializer):
 
 
 class DealFilterSerializer(serializers.Serializer):
-    branch = serializers.IntegerField(required=False)
-    manager = serializers.IntegerField(required=False)
+    branch = IdField(required=False)
+    manager = IdField(required=False)
     stage = serializers.ChoiceField(choices=Stage.choices, required=False)
     service_line = serializers.ChoiceField(choices=ServiceLine.choices, required=False)
     source = serializers.ChoiceField(choices=Deal.Source.choices, required=False)
@@ -122,18 +125,25 @@ class DealListCreateApi(APIView):
         )
         return Response({"results": DealSerializer(rows, many=True).data, "next_cursor": next_cursor})
 
-    @extend_schema(request=DealCreateSerializer, responses={201: DealSerializer, **errors(400, 404, 413)})
+    @extend_schema(
+        request=DealCreateSerializer,
+        responses={201: DealSerializer, **errors(400, 403, 404, 413)},
+        examples=[
+            OpenApiExample(
+                "Сделка ДУ",
+                request_only=True,
+                value={"client": 1, "service_line": "du", "title": "Консультация по долгам", "source": "call"},
+            )
+        ],
+    )
     def post(self, request):
         data = DealCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
         client = client_get_for_user(request.user, d["client"])
         manager_id = d.get("manager", request.user.pk)
-        allowed = list(selectors.managers_for_assignment(request.user))
-        manager = next((m for m in allowed if m.pk == manager_id), None)
-        if manager is None and manager_id == request.user.pk:
-            manager = request.user
-        if manager is None:
+        manager = crm_selectors.staff_visible_to(request.user).filter(pk=manager_id).first()
+        if manager is None or not access.may_open_case_for(request.user, manager):
             raise serializers.ValidationError({"manager": ["Этому менеджеру вы не можете поручить сделку."]})
         try:
             deal = services.deal_create(
@@ -164,7 +174,22 @@ class DealMoveApi(APIView):
     the order; 404 when the caller may not see the deal.
     """
 
-    @extend_schema(request=DealMoveSerializer, responses={200: DealSerializer, **errors(400, 403, 404, 413)})
+    @extend_schema(
+        request=DealMoveSerializer,
+        responses={200: DealSerializer, **errors(400, 403, 404, 413)},
+        examples=[
+            OpenApiExample(
+                "Договор заключён",
+                request_only=True,
+                value={
+                    "stage": "db_prep_court",
+                    "contract_number": "ДБ-17/2026",
+                    "contract_date": "2026-11-02",
+                    "fee": "120000.00",
+                },
+            )
+        ],
+    )
     def post(self, request, pk: int):
         deal = selectors.deal_get_for_user(request.user, pk)
         data = DealMoveSerializer(data=request.data)
@@ -194,7 +219,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentFilterSerializer(serializers.Serializer):
-    deal = serializers.IntegerField(min_value=1, required=False)
+    deal = IdField(required=False)
 
 
 class PaymentListCreateApi(generics.ListCreateAPIView):
@@ -216,7 +241,16 @@ class PaymentListCreateApi(generics.ListCreateAPIView):
         qs = Payment.objects.filter(deal__in=selectors.deals_visible_to(self.request.user))
         return qs.filter(deal_id=f.validated_data["deal"]) if "deal" in f.validated_data else qs
 
-    @extend_schema(responses={201: PaymentSerializer, **errors(400, 403, 404, 413)})
+    @extend_schema(
+        responses={201: PaymentSerializer, **errors(400, 403, 404, 413)},
+        examples=[
+            OpenApiExample(
+                "Наличными",
+                request_only=True,
+                value={"deal": 2, "paid_on": "2026-11-20", "amount": "15000.00", "method": "cash", "comment": ""},
+            )
+        ],
+    )
     def post(self, request):
         data = PaymentSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -87,7 +87,6 @@ def _bump_counter(*, manager_id: int, branch_id: int, stage: str, delta: int) ->
 
 
 def _check_can_work(by: User, deal: Deal, *, target: str | None = None, court_work: bool = False) -> None:
-
     if not deals_visible_to(by).filter(pk=deal.pk).exists():
         raise DomainError("Нет доступа к этой сделке.", code="forbidden")
     if (court_work or target in COURT_STAGES) and access.may_do_court_work(by):

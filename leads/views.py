@@ -221,6 +221,9 @@ def office_queue_view(request):
 @login_required
 @require_POST
 def non_target_lift_view(request, contact_id: int):
+    # The call-centre reads the list (it routes by it) but does not lift marks: refused outright.
+    if not access.may_keep_non_target_queue(request.user):
+        raise PermissionDenied("Снять отметку может офис-менеджер, РОП или директор.")
     contact = get_object_or_404(selectors.non_target_contacts(request.user), pk=contact_id)
     try:
         services.non_target_lift(contact=contact, by=request.user)

@@ -1,13 +1,14 @@
 """/api/v1/tasks/: the same rules as the pages — selectors decide what is visible, services what may change."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm import selectors as crm_selectors
 from crm.api.errors import as_validation_error, errors
+from crm.api.serializers import IdField
 from crm.errors import DomainError
 from tasks import selectors, services
 from tasks.models import Task, TaskParticipant
@@ -111,7 +112,7 @@ class TaskCreateSerializer(serializers.Serializer):
     deadline_reason = serializers.CharField(required=False, allow_blank=True, default="")
     co_executors = CoExecutorSerializer(many=True, required=False, default=list)
     checklist = serializers.ListField(child=serializers.CharField(max_length=300), required=False, default=list)
-    deal = serializers.IntegerField(required=False)
+    deal = IdField(required=False)
     # ПР
     topic = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     pr_kind = serializers.ChoiceField(choices=Task.PrKind.choices, required=False)
@@ -161,7 +162,30 @@ class TaskListApi(APIView):
         rows, next_cursor = selectors.tasks_list(request.user, **f.validated_data)
         return Response({"results": TaskListSerializer(rows, many=True).data, "next_cursor": next_cursor})
 
-    @extend_schema(request=TaskCreateSerializer, responses={201: TaskSerializer, **errors(400, 404, 413)})
+    @extend_schema(
+        request=TaskCreateSerializer,
+        responses={201: TaskSerializer, **errors(400, 403, 404, 413)},
+        examples=[
+            OpenApiExample(
+                "Задача",
+                request_only=True,
+                value={"form": "task", "title": "Запросить справку о долгах", "responsible": 5, "deal": 1},
+            ),
+            OpenApiExample(
+                "ПР",
+                request_only=True,
+                value={
+                    "form": "pr",
+                    "topic": "Рассрочка",
+                    "pr_kind": "discount",
+                    "essence": "Клиент просит рассрочку",
+                    "facts": "Потерял работу",
+                    "proposal": "Три платежа вместо одного",
+                    "deal": 1,
+                },
+            ),
+        ],
+    )
     def post(self, request):
         data = TaskCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)

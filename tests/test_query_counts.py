@@ -292,8 +292,6 @@ def _expected(case_id):
     return pin
 
 
-
-
 @pytest.mark.parametrize(
     "case_id, who, how, url, seed",
     [pytest.param(*case, id=case[0]) for case in CASES],

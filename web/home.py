@@ -78,18 +78,15 @@ def managers_on_duty_block(user: User) -> dict:
 
 
 def overdue_payments_block(user: User) -> dict:
-
     rows, total = overdue_instalments(user)
     return {"rows": rows, "total": total}
 
 
 def my_tasks_block(user: User) -> dict:
-
     return {"rows": tasks_needing_attention(user, scope="mine"), "scope": "mine"}
 
 
 def team_overdue_tasks_block(user: User) -> dict:
-
     tab = "all" if access.sees_everything(user) else "branch"
     return {"rows": tasks_needing_attention(user, scope="team"), "scope": "team", "tab": tab}
 

@@ -24,7 +24,7 @@ NAV_ITEMS = [
     NavItem("Мои дела", "activities:my_day", access.keeps_my_day, "my-day"),
     NavItem("Новое обращение", "leads:new", access.works_front_desk, "leads/new"),
     NavItem("Лиды", "leads:list", access.may_work_leads, "leads"),
-    NavItem("Нецелевые", "leads:office", access.may_keep_non_target_queue, "leads/office"),
+    NavItem("Нецелевые", "leads:office", access.offers_non_target_queue, "leads/office"),
     NavItem("Сделки", "deals:list", access.may_see_deals, "deals"),
     NavItem("Задачи", "tasks:list", access.is_active_staff, "tasks"),
     NavItem("Календарь", "activities:calendar", access.is_active_staff, "calendar"),

@@ -52,7 +52,7 @@ class FieldErrorsSchema(OpenApiSerializerExtension):
 ERROR_RESPONSES = {
     400: OpenApiResponse(FieldErrorsSerializer, "Ошибки ввода: тексты по полям."),
     401: OpenApiResponse(ErrorSerializer, "Нет токена, он неверен или сотрудник отключён."),
-    403: OpenApiResponse(ErrorSerializer, "Это действие вам не разрешено."),
+    403: OpenApiResponse(ErrorSerializer, "Это действие вам не разрешено (или запрос по сессии без CSRF-токена)."),
     404: OpenApiResponse(ErrorSerializer, "Нет такого объекта или он вам не виден."),
     409: OpenApiResponse(CodedErrorSerializer, "Время занято: пересечение с другой встречей (code `overlap`)."),
     413: OpenApiResponse(ErrorSerializer, "Тело запроса больше допустимого."),

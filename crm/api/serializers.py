@@ -3,6 +3,17 @@ from rest_framework import serializers
 from crm.models import Branch, User
 from crm.roles import Role
 
+# BigAutoField's range. A larger number matches no row, but SQLite cannot even take it
+# as a query parameter: `?branch=<21 digits>` was a 500 (OverflowError).
+MAX_ID = 2**63 - 1
+
+
+class IdField(serializers.IntegerField):
+    """An object's id in a filter or a request body: 1 … 2⁶³−1."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(label="Логин", max_length=150)
@@ -53,5 +64,5 @@ class StaffSerializer(serializers.ModelSerializer):
 
 class StaffFilterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    branch = serializers.IntegerField(min_value=1, required=False)
+    branch = IdField(required=False)
     search = serializers.CharField(required=False, max_length=100)

@@ -95,7 +95,6 @@ def report_schedule_create(
 
 @transaction.atomic
 def report_schedule_stop(*, schedule: ReportSchedule, by: User) -> ReportSchedule:
-
     if not access.can_manage_reports_of(by, schedule.responsible) and by.pk != schedule.author_id:
         raise DomainError("Отменить отчёт может руководитель, который его назначил.", code="forbidden")
     schedule.is_active = False

@@ -107,7 +107,6 @@ def test_director_sees_login_lockouts(web, api, everyone):
                 "Главная",
                 "Мои дела",
                 "Лиды",
-                "Нецелевые",
                 "Сделки",
                 "Задачи",
                 "Календарь",
@@ -124,7 +123,6 @@ def test_director_sees_login_lockouts(web, api, everyone):
             [
                 "Главная",
                 "Лиды",
-                "Нецелевые",
                 "Сделки",
                 "Задачи",
                 "Календарь",

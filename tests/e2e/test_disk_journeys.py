@@ -248,9 +248,9 @@ def test_the_admin_sees_a_permanent_error_and_retries_it(
     assert (folder.folder_name, folder.synced_path) == ("Ершова-Лис В.П.", after)
     job.refresh_from_db()
     assert (job.status, job.last_error) == ("done", "")
-    retries = AuditEntry.objects.filter(actor=admin_user, target_type="integrations.diskjob")
+    retries = AuditEntry.objects.filter(actor=admin_user, target_type="crm.outboxjob")
     assert list(retries.values_list("action", "target_id", "changes")) == [
-        ("update", str(job.pk), {"status": "pending"})
+        ("update", str(job.pk), {"status": ["failed", "pending"]})
     ]
 
     page.reload()
