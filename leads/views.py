@@ -39,7 +39,16 @@ def lead_list_view(request):
         office_queue=tab == "office",
         before=int(before) if (before or "").isdigit() else None,
     )
-    return render(request, "leads/list.html", {"rows": rows, "tab": tab, "next_before": next_before})
+    return render(
+        request,
+        "leads/list.html",
+        {
+            "rows": rows,
+            "tab": tab,
+            "next_before": next_before,
+            "keeps_office_queue": access.may_keep_non_target_queue(request.user),
+        },
+    )
 
 
 @login_required
