@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from crm.models import Branch, User
+from crm.text import count_ru
 
 
 class ActivitySettings(models.Model):
@@ -169,4 +170,5 @@ class PoolRule(models.Model):
         verbose_name_plural = "правила раздачи из отстойника"
 
     def __str__(self) -> str:
-        return f"{self.branch}: по {self.per_manager} раз в {self.every_days} дн."
+        clients = count_ru(self.per_manager, "клиенту", "клиента", "клиентов")  # «по» + dative for one
+        return f"{self.branch}: по {clients} на менеджера раз в {count_ru(self.every_days, 'день', 'дня', 'дней')}"

@@ -14,7 +14,7 @@ from crm import access
 from crm.models import Branch, User
 from crm.pipelines import CLOSED
 from crm.workdays import is_working_day
-from deals.models import Deal
+from deals.models import Deal, Hearing
 from deals.selectors import deals_visible_to
 
 LIST_LIMIT = 200
@@ -171,16 +171,20 @@ def abandoned_candidates(*, now: datetime):
     planned = Exists(Activity.objects.filter(client=OuterRef("pk"), status=Activity.Status.PLANNED))
     recent = Exists(Activity.objects.filter(client=OuterRef("pk"), created_at__gte=since))
     return (
-        Client.objects.filter(status=Client.Status.ACTIVE, manager__isnull=False, created_at__lt=since)
+        Client.objects.filter(
+            status=Client.Status.ACTIVE, manager__isnull=False, created_at__lt=since, merged_into__isnull=True
+        )
         .filter(~open_deal, ~planned, ~recent)
         .order_by("pk")
     )
 
 
 def clients_in_state(user: User, status: str) -> QuerySet[Client]:
-    """Abandoned, pool or lost clients the user oversees (heads: branch; director: all; office: pool)."""
-    rule = access.clients_in_state_q(user, pool=status == Client.Status.POOL)
-    return Client.objects.filter(rule, status=status).select_related("manager", "branch").order_by("pk")
+    """Abandoned, pool or lost clients the user oversees (heads: branch; director: all; office: pool, abandoned)."""
+    rule = access.client_state_rows_q(user, status)
+    # A merged duplicate is no longer listed: its survivor is.
+    qs = Client.objects.filter(rule, status=status, merged_into__isnull=True)
+    return qs.select_related("manager", "branch").order_by("pk")
 
 
 def calendar_owners(user: User, *, branch_id: int | None = None) -> QuerySet[User]:
@@ -196,8 +200,76 @@ def calendar_owners(user: User, *, branch_id: int | None = None) -> QuerySet[Use
 def calendar_get_owner(user: User, pk) -> User:
     owner = calendar_owners(user).filter(pk=pk).first()
     if owner is None:
-        raise Http404
+        # Not a sales calendar: perhaps a lawyer's court calendar, read by the lawyer and the branch's heads.
+        owner = User.objects.filter(pk=pk).select_related("branch").first()
+        if owner is None or not access.may_read_calendar_of(user, owner):
+            raise Http404
     return owner
+
+
+@dataclass
+class HearingEntry:
+    """One court hearing on a calendar: a recorded hearing, or the next one it set."""
+
+    at: datetime
+    deal: Deal
+    is_next: bool = False
+
+
+def calendar_hearings(viewer: User, owner: User, start: date, end: date) -> list[HearingEntry]:
+    """The hearings of the owner's cases between two dates (end exclusive), only of deals the viewer may open.
+
+    A lawyer's cases are the deals they may open (the branch's contracted ones). A hearing's
+    «следующее заседание» shows too until it is recorded as a hearing of its own. One query.
+    """
+    if not access.keeps_court_calendar(owner):
+        return []
+    lo, _ = _day_bounds(start)
+    hi, _ = _day_bounds(end)
+    deals = deals_visible_to(viewer).filter(access.deals_q(owner))
+    rows = list(
+        Hearing.objects.filter(deal__in=deals)
+        .filter(Q(date__gte=lo, date__lt=hi) | Q(next_date__gte=lo, next_date__lt=hi))
+        .select_related("deal__client")
+        .order_by("date", "pk")[:LIST_LIMIT]
+    )
+    recorded = {(h.deal_id, h.date) for h in rows}
+    entries = [HearingEntry(h.date, h.deal) for h in rows if lo <= h.date < hi]
+    entries += [
+        HearingEntry(h.next_date, h.deal, is_next=True)
+        for h in rows
+        if h.next_date and lo <= h.next_date < hi and (h.deal_id, h.next_date) not in recorded
+    ]
+    return sorted(entries, key=lambda e: (e.at, e.deal.pk))
+
+
+@dataclass
+class CalendarColumn:
+    owner: User
+    entries: list
+
+
+def branch_calendars_day(user: User, *, branch: Branch, day: date) -> list[CalendarColumn]:
+    """The branch's managers side by side for one day, each with their entries. Three queries.
+
+    Details (who, about what) only where the viewer may open the activity, as on a single calendar.
+    """
+    if not access.may_see_branch_calendars(user, branch.pk):
+        return []
+    owners = list(calendar_owners(user, branch_id=branch.pk))
+    lo, hi = _day_bounds(day)
+    entries = list(
+        Activity.objects.filter(responsible__in=owners, planned_at__gte=lo, planned_at__lt=hi)
+        .exclude(status=Activity.Status.CANCELLED)
+        .select_related("client", "lead")
+        .order_by("planned_at", "pk")[: LIST_LIMIT * 5]
+    )
+    visible = set(activities_visible_to(user).filter(pk__in=[e.pk for e in entries]).values_list("pk", flat=True))
+    by_owner: dict[int, list[Activity]] = {}
+    for e in entries:
+        e.details_visible = e.pk in visible
+        by_owner.setdefault(e.responsible_id, []).append(e)
+    return [CalendarColumn(o, by_owner.get(o.pk, [])) for o in owners]
 
 
 def calendar_entries(viewer: User, owner: User, start: date, end: date) -> list[Activity]:

@@ -41,6 +41,11 @@ def _timeline(activity: Activity, text: str, by: User | None) -> None:
         )
 
 
+def activity_url(activity: Activity) -> str:
+    """Where a notification about this activity leads: its own page, not «Мои дела»."""
+    return reverse("activities:activity_detail", args=[activity.pk])
+
+
 def _describe(activity: Activity) -> str:
     when = timezone.localtime(activity.planned_at)
     return f"{activity.get_kind_display()} {when:%d.%m.%Y %H:%M}" + (
@@ -149,9 +154,7 @@ def _plan(
     prefix = "Входящее" if direction == Activity.Direction.INBOUND else "Запланировано"
     _timeline(activity, f"{prefix}: {_describe(activity)}, {responsible.short_name}", by)
     if responsible.pk != by.pk:
-        notify(
-            users=[responsible], text=f"Новое дело: {_describe(activity)}", url=reverse("activities:my_day"), skip=by
-        )
+        notify(users=[responsible], text=f"Новое дело: {_describe(activity)}", url=activity_url(activity), skip=by)
     if client is not None and client.status == Client.Status.ABANDONED:
         _back_to_work(client, by)
     return activity
@@ -209,6 +212,21 @@ def activity_complete(*, activity: Activity, by: User, result: str, next_plan: d
             )
     audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=activity, changes={"status": activity.status})
     return activity
+
+
+def lead_activities_to_client(*, lead, client: Client, deal, by: User | None) -> int:
+    """On a lead's conversion (crm/relink.py): its «дела» — the consultation the call-centre booked —
+    belong to the new client and deal, so the deal is not «без дела» and a result recorded later
+    reaches the client's history; the planned ones open the client's timeline too."""
+    rows = list(Activity.objects.filter(lead=lead).select_related("responsible").order_by("planned_at", "pk"))
+    Activity.objects.filter(lead=lead, client__isnull=True).update(client=client)
+    Activity.objects.filter(lead=lead, deal__isnull=True).update(deal=deal)
+    for activity in rows:
+        activity.client, activity.deal = client, activity.deal or deal
+        if activity.status == Activity.Status.PLANNED:
+            text = f"Записан(а) по обращению: {_describe(activity)}, {activity.responsible.short_name}"
+            _timeline(activity, text, by)
+    return len(rows)
 
 
 # --- the calendar -----------------------------------------------------------------
@@ -334,7 +352,7 @@ def meeting_book(
                 notify(
                     users=[manager],
                     text=f"{by.short_name} записал(а) к вам: {_describe(activity)} — {activity.who}",
-                    url=reverse("activities:my_day"),
+                    url=activity_url(activity),
                     skip=by,
                 )
     except IntegrityError:
@@ -362,7 +380,7 @@ def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, end
     notify(
         users=[activity.responsible],
         text=f"Встреча перенесена: {old} → {_describe(activity)}",
-        url=reverse("activities:my_day"),
+        url=activity_url(activity),
         skip=by,
     )
     audit_record(
@@ -386,9 +404,7 @@ def meeting_cancel(*, activity: Activity, by: User, reason: str = "") -> Activit
     activity.done_at = timezone.now()
     activity.save(update_fields=["status", "result", "done_at"])
     _timeline(activity, f"Отменено: {_describe(activity)}. {activity.result}", by)
-    notify(
-        users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url=reverse("activities:my_day"), skip=by
-    )
+    notify(users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url=activity_url(activity), skip=by)
     audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=activity, changes={"status": activity.status})
     return activity
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("activities/<int:pk>/cancel/", views.activity_cancel_view, name="activity_cancel"),
     path("clients/<int:client_pk>/plan/", views.activity_plan_view, name="activity_plan"),
     path("calendar/", views.calendar_view, name="calendar"),
+    path("calendar/branch/", views.calendar_branch_view, name="calendar_branch"),
     path("calendar/<int:pk>/", views.calendar_view, name="calendar_of"),
     path("calendar/<int:pk>.ics", views.calendar_ics_view, name="calendar_ics"),
     path("booking/", views.booking_view, name="booking"),

@@ -35,8 +35,9 @@ from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.http import safe_next
+from crm.phones import normalize_phone
 from deals.selectors import managers_for_assignment
-from leads.selectors import lead_get_for_user
+from leads.selectors import lead_get_for_user, leads_by_contact
 
 
 @login_required
@@ -120,7 +121,7 @@ def calendar_view(request, pk: int | None = None):
             query = {k: v for k, v in request.GET.items() if k in ("view", "date")}
             url = reverse("activities:calendar_of", args=[int(owner_id)])
             return redirect(url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""))
-        if access.has_calendar(request.user):
+        if access.has_calendar(request.user) or access.keeps_court_calendar(request.user):
             return redirect("activities:calendar_of", pk=request.user.pk)
         if not owners:
             raise Http404
@@ -136,6 +137,12 @@ def calendar_view(request, pk: int | None = None):
     by_day = {d: [] for d in days}
     for e in entries:
         by_day.setdefault(timezone.localtime(e.planned_at).date(), []).append(e)
+    hearings = activity_selectors.calendar_hearings(request.user, owner, days[0], days[-1] + timedelta(days=1))
+    hearings_by_day = {}
+    for h in hearings:
+        hearings_by_day.setdefault(timezone.localtime(h.at).date(), []).append(h)
+    if owner.pk not in {o.pk for o in owners}:
+        owners = [owner, *owners]  # a lawyer's own court calendar is not among the bookable ones
     step = timedelta(days=7 if view == "week" else 1)
     return render(
         request,
@@ -146,11 +153,52 @@ def calendar_view(request, pk: int | None = None):
             "view": view,
             "day": day,
             "days": [(d, by_day.get(d, [])) for d in days],
+            # The same days with the court hearings beside the entries (a lawyer's calendar).
+            "calendar_days": [(d, by_day.get(d, []), hearings_by_day.get(d, [])) for d in days],
+            "court_calendar": access.keeps_court_calendar(owner),
+            "branch_calendars": access.offers_branch_calendars(request.user),
             "prev": (start - step).isoformat(),
             "next": (start + step).isoformat(),
             "today": timezone.localdate(),
             "can_book": access.can_book_for(request.user, owner),
             "date_errors": _date_errors(form),
+        },
+        status=400 if refused else 200,
+    )
+
+
+@login_required
+def calendar_branch_view(request):
+    """The branch's calendars side by side for one day (one column per manager): its head, director, admin."""
+    if not access.offers_branch_calendars(request.user):
+        raise PermissionDenied("Календари филиала рядом видят РОП филиала, директор и администратор.")
+    branches = [
+        b
+        for b in crm_selectors.branches_visible_to(request.user).filter(is_active=True)
+        if access.may_see_branch_calendars(request.user, b.pk)
+    ]
+    if not branches:
+        raise PermissionDenied("Календари филиала рядом видят РОП филиала, директор и администратор.")
+    branch_id = request.GET.get("branch", "")
+    branch = next((b for b in branches if str(b.pk) == branch_id), None) or next(
+        (b for b in branches if b.pk == request.user.branch_id), branches[0]
+    )
+    day_form = BookingDayForm(request.GET)
+    refused = not day_form.is_valid()
+    day = day_form.cleaned_data.get("date") or timezone.localdate()
+    columns = activity_selectors.branch_calendars_day(request.user, branch=branch, day=day)
+    return render(
+        request,
+        "activities/calendar_branch.html",
+        {
+            "branches": branches,
+            "branch": branch,
+            "day": day,
+            "columns": columns,
+            "today": timezone.localdate(),
+            "prev": (day - timedelta(days=1)).isoformat(),
+            "next": (day + timedelta(days=1)).isoformat(),
+            "date_errors": _date_errors(day_form),
         },
         status=400 if refused else 200,
     )
@@ -176,7 +224,10 @@ def booking_view(request):
     branches = list(crm_selectors.branches_visible_to(request.user).filter(is_active=True))
     if not branches:
         raise PermissionDenied
-    branch_id = request.GET.get("branch", "")
+    lead_id = request.GET.get("lead", "")
+    # Booking for a lead (from the intake or the lead's card): whom for, and their branch by default.
+    for_lead = lead_get_for_user(request.user, lead_id) if lead_id else None
+    branch_id = request.GET.get("branch", "") or str(for_lead.branch_id if for_lead else "")
     branch = next((b for b in branches if str(b.pk) == branch_id), None) or next(
         (b for b in branches if b.pk == request.user.branch_id), branches[0]
     )
@@ -198,6 +249,7 @@ def booking_view(request):
             "next": (day + timedelta(days=1)).isoformat(),
             "lead": request.GET.get("lead", ""),
             "client": request.GET.get("client", ""),
+            "for_lead": for_lead,
             "date_errors": _date_errors(day_form),
         },
         status=400 if refused else 200,
@@ -216,10 +268,17 @@ def _booking_subject(request, form):
         if client is None:
             raise Http404
         return {"client": client}
-    found = contact_lookup(request.user, phone=d.get("phone", ""))
-    if not found:
-        raise DomainError("Клиент с таким телефоном не найден: сначала заведите обращение.", field="phone")
-    return {"client": found[0]}
+    phone = d.get("phone", "")
+    found = contact_lookup(request.user, phone=phone)
+    if found:
+        return {"client": found[0]}
+    # A caller saved a minute ago is an open lead, not a client yet: the meeting is booked for the lead.
+    earlier = leads_by_contact(request.user, phone_norm=normalize_phone(phone))
+    if earlier:
+        return {"lead": earlier[0], "client": earlier[0].client}
+    raise DomainError(
+        "Ни клиента, ни открытого обращения с таким телефоном не найдено: сначала заведите обращение.", field="phone"
+    )
 
 
 @login_required
@@ -351,11 +410,12 @@ STATES = {
     "pool": ("Отстойник", Client.Status.POOL),
     "lost": ("Потеряны окончательно", Client.Status.LOST),
 }
+STATE_TABS = {"abandoned": "Заброшенные", "pool": "Отстойник", "lost": "Потеряны"}
 
 
 @login_required
 def clients_state_view(request, state: str):
-    if state not in STATES:
+    if state not in STATES or state not in access.client_states_for(request.user):
         raise Http404
     title, status = STATES[state]
     rows = list(activity_selectors.clients_in_state(request.user, status)[:200])
@@ -384,6 +444,9 @@ def clients_state_view(request, state: str):
                 else None
             ),
             "show_rule_form": sets_rule,
+            "tabs": [(s, label) for s, label in STATE_TABS.items() if s in access.client_states_for(request.user)],
+            # Without case files (the office manager) a row opens the contact card.
+            "contact_only": not access.may_see_deals(request.user),
         },
     )
 

@@ -156,8 +156,9 @@ def pipeline(deals: int) -> None:
     print(f"phones and deals: {time.monotonic() - t:.0f} s")
     t = time.monotonic()
     sql("""
-        INSERT INTO deals_dealstagecount (manager_id, branch_id, stage, count)
-        SELECT manager_id, branch_id, stage, count(*) FROM deals_deal GROUP BY manager_id, branch_id, stage
+        INSERT INTO deals_dealstagecount (manager_id, branch_id, stage, count, fee_total)
+        SELECT manager_id, branch_id, stage, count(*), coalesce(sum(fee), 0)
+        FROM deals_deal GROUP BY manager_id, branch_id, stage
     """)
     # Every tenth contracted deal has a schedule; some of it is overdue.
     sql("""

@@ -79,7 +79,12 @@ class ClientListCreateApi(generics.ListCreateAPIView):
     serializer_class = ClientSerializer
 
     def get_queryset(self):
-        return client_selectors.clients_visible_to(self.request.user).prefetch_related("phones")
+        # A merged duplicate is no longer listed (its card still opens by id and names the survivor).
+        return (
+            client_selectors.clients_visible_to(self.request.user)
+            .filter(merged_into__isnull=True)
+            .prefetch_related("phones")
+        )
 
     @extend_schema(
         request=ClientCreateSerializer,

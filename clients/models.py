@@ -55,6 +55,10 @@ class Client(models.Model):
     status = models.CharField("статус", max_length=12, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField("создан", default=timezone.now)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A duplicate merged into another card is kept (audit, the Disk folder record) but no longer listed.
+    merged_into = models.ForeignKey(
+        "self", verbose_name="объединён с", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         db_table = "crm_client"

@@ -8,8 +8,10 @@ from django.views.decorators.http import require_POST
 
 from clients import selectors as client_selectors
 from clients import services as client_services
+from clients.forms import ClientListFilterForm
 from clients.models import Client, ClientDocument
 from crm import access, cards
+from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import BootstrapMixin, add_domain_error
 from crm.http import client_ip
@@ -49,6 +51,7 @@ def _card(request, client, comment_form=None, status=200, document_form=None):
             "lines": ServiceLine,
             "documents": list(client.documents.select_related("uploaded_by")[:50]),
             "document_form": document_form or DocumentForm(),
+            "can_edit": access.may_edit_client(request.user, client),
             # The deals, planned «дела» and Disk folder come from the apps above clients.
             **cards.sections("client", user=request.user, obj=client),
         },
@@ -57,8 +60,45 @@ def _card(request, client, comment_form=None, status=200, document_form=None):
 
 
 @login_required
+def client_list_view(request):
+    """All clients the user may open, newest first, with filters; «показать ещё» pages by id."""
+    if not access.may_list_clients(request.user):
+        raise PermissionDenied("Список клиентов открывают менеджеры, РОП, юристы и директор.")
+    branches = crm_selectors.branches_visible_to(request.user) if access.sees_everything(request.user) else []
+    managers = client_selectors.client_owner_choices(request.user)
+    form = ClientListFilterForm(request.GET or None, branches=branches, managers=managers)
+    f = form.cleaned_data if form.is_valid() else {}
+    rows, next_before = client_selectors.clients_page(
+        request.user,
+        branch_id=f.get("branch"),
+        manager_id=f.get("manager"),
+        status=f.get("status") or "",
+        q=f.get("q") or "",
+        before=f.get("before"),
+    )
+    next_query = ""
+    if next_before:
+        query = request.GET.copy()
+        query["before"] = next_before
+        next_query = query.urlencode()
+    template = "clients/_list_rows.html" if request.htmx and f.get("before") else "clients/list.html"
+    return render(request, template, {"form": form, "rows": rows, "next_query": next_query})
+
+
+@login_required
 def client_detail_view(request, pk: int):
     return _card(request, client_selectors.client_get_for_user(request.user, pk))
+
+
+@login_required
+def client_contact_view(request, pk: int):
+    """The office manager's view of a pool or abandoned client: contacts and history, no case file."""
+    client = client_selectors.client_contact_card_get(request.user, pk)
+    return render(
+        request,
+        "clients/client_contact.html",
+        {"client": client, "timeline": client_selectors.client_timeline(client)},
+    )
 
 
 @login_required
@@ -132,7 +172,7 @@ CARD_INITIAL = client_services.CARD_FIELDS
 @login_required
 def client_edit_view(request, pk: int):
     client = client_selectors.client_get_for_user(request.user, pk)
-    if not access.can_work_records(request.user):
+    if not access.may_edit_client(request.user, client):
         raise PermissionDenied("Карточку клиента меняют менеджер, РОП или директор.")
     initial = {f: getattr(client, f) for f in CARD_INITIAL}
     initial["phones"] = ", ".join(p.number for p in client.phones.all())

@@ -410,6 +410,61 @@ def clients_in_state_q(user, *, pool: bool) -> Q:
     return Q(manager_id=user.pk) if user.role == Role.MANAGER else NOTHING
 
 
+# The office manager calls back the clients nobody works: the pool and the abandoned of their branch.
+OFFICE_KEEPS_STATES = frozenset({"pool", "abandoned"})
+
+
+def offers_client_pool(user) -> bool:
+    """«Отстойник» in the menu (its page has the «Заброшенные» tab): the office manager's daily work.
+    Heads, the director and the admin reach the same page from their home page."""
+    return _is(user, {Role.OFFICE_MANAGER})
+
+
+def client_states_for(user) -> tuple[str, ...]:
+    """Which state lists (abandoned, pool, lost) `user` may open: the office manager the two they
+    call back; everyone else all three (each list filtered by `client_state_rows_q`)."""
+    if not is_active_staff(user):
+        return ()
+    if user.role == Role.OFFICE_MANAGER:
+        return ("pool", "abandoned")
+    return ("abandoned", "pool", "lost")
+
+
+def client_state_rows_q(user, status: str) -> Q:
+    """The clients in `status` `user` may list: the office manager the pool and the abandoned of
+    their branch; everyone else as `clients_in_state_q`."""
+    if not is_active_staff(user):
+        return NOTHING
+    if user.role == Role.OFFICE_MANAGER:
+        return Q(branch_id=user.branch_id) if user.branch_id and status in OFFICE_KEEPS_STATES else NOTHING
+    return clients_in_state_q(user, pool=status == "pool")
+
+
+def may_open_contact_card(user, client) -> bool:
+    """The contact card (name, phones, e-mail, manager, status, history; never personal data, deals
+    or documents): the office manager for a pool or abandoned client of their branch."""
+    return (
+        _is(user, {Role.OFFICE_MANAGER})
+        and client is not None
+        and user.branch_id is not None
+        and client.branch_id == user.branch_id
+        and client.status in OFFICE_KEEPS_STATES
+    )
+
+
+def may_edit_client(user, client) -> bool:
+    """Change a client's card (contacts, consent, personal data): the case-file roles that change
+    records — the client's manager, the branch's head, director, admin; never the lawyer or the desk.
+    Decided on the row, so the card's «Изменить» costs no query."""
+    if not can_work_records(user) or client is None:
+        return False
+    if user.role in SEES_EVERYTHING:
+        return True
+    if user.role in MANAGES_BRANCH:
+        return user.branch_id is not None and client.branch_id == user.branch_id
+    return client.manager_id == user.pk
+
+
 def may_decide_abandoned(user) -> bool:
     """Reanimate abandoned clients or send them to the pool (per client: `can_manage_branch`)."""
     return _is(user, DECIDES_ABANDONED)
@@ -437,13 +492,23 @@ HOME_PAGES = {
     Role.MANAGER: ("Мой день", ("my_tasks", "activity_rule", "overdue_payments", "profile", "team")),
     Role.HEAD_OF_SALES: (
         "Отдел продаж филиала",
-        ("my_tasks", "activity_rule", "team_overdue_tasks", "overdue_payments", "team", "gaps", "profile"),
+        (
+            "my_tasks",
+            "pr_to_decide",
+            "activity_rule",
+            "team_overdue_tasks",
+            "overdue_payments",
+            "team",
+            "gaps",
+            "profile",
+        ),
     ),
     Role.DIRECTOR: (
         "Компания сегодня",
         (
             "branches",
             "my_tasks",
+            "pr_to_decide",
             "activity_rule",
             "team_overdue_tasks",
             "overdue_payments",
@@ -510,3 +575,92 @@ def may_see_activity_details(user, activity) -> bool:
     if branch and activity.branch_id == branch:
         return True
     return activity.client_id is not None and may_open_client(user, activity.client)
+
+
+# --- search and the client list ---------------------------------------------------------------
+
+
+def may_list_clients(user) -> bool:
+    """The client list (page «Клиенты», filters by branch, manager and state): whoever holds case files —
+    sales, director, admin, lawyer; rows by `records_q`. The front desk has no case files: its
+    clients come only through a phone or e-mail (`may_look_up_any_contact`), so the list is 403."""
+    return _is(user, HAS_CASE_FILES)
+
+
+def may_search(user) -> bool:
+    """The header search: every member of staff; what each finds is the rule of each kind of row
+    (`records_q` for clients and deals, `leads_q`, contact-only for the front desk)."""
+    return is_active_staff(user)
+
+
+# --- merging duplicates --------------------------------------------------------------------
+
+MERGES_DUPLICATES = MANAGES_BRANCH | {Role.DIRECTOR, Role.OFFICE_MANAGER}
+
+
+def may_merge_duplicates(user) -> bool:
+    """Merge two leads or two clients of one person: heads of sales, the director, the office manager
+    (who keeps the reception's records) — not managers, the call-centre, lawyers or the admin (IT)."""
+    return _is(user, MERGES_DUPLICATES)
+
+
+def may_merge_in_branch(user, branch_id) -> bool:
+    """Merge records of this branch: a head only their own branch; the director and the office manager any."""
+    if not may_merge_duplicates(user):
+        return False
+    if user.role in MANAGES_BRANCH:
+        return user.branch_id is not None and branch_id == user.branch_id
+    return True
+
+
+def may_merge_lead(user, lead) -> bool:
+    """Merge this lead with another (both must pass): by the lead's branch; a head also the unrouted
+    leads with no branch yet, which are in every head's queue (`leads_q`)."""
+    if lead.branch_id is None and _is(user, MANAGES_BRANCH) and user.branch_id is not None:
+        return True
+    return may_merge_in_branch(user, lead.branch_id)
+
+
+def may_merge_client(user, client) -> bool:
+    """Merge this client with another (both must pass): by the client's branch."""
+    return may_merge_in_branch(user, client.branch_id)
+
+
+def mergeable_q(user, *, branch: str = "branch", unrouted: bool = False) -> Q:
+    """The rows `user` may merge, as a filter (`branch` names the row's branch lookup; `unrouted`:
+    rows with no branch yet count as every head's — leads, see `may_merge_lead`)."""
+    if not may_merge_duplicates(user):
+        return NOTHING
+    if user.role in MANAGES_BRANCH:
+        if not user.branch_id:
+            return NOTHING
+        own = Q(**{f"{branch}_id": user.branch_id})
+        return own | Q(**{f"{branch}__isnull": True}) if unrouted else own
+    return Q()
+
+
+# --- calendars: a lawyer's court calendar, the branch side by side ----------------------------
+
+
+def keeps_court_calendar(user) -> bool:
+    """Has an own calendar of court hearings (their cases) and meetings: a lawyer of a branch."""
+    return _is(user, {Role.LAWYER}) and user.branch_id is not None
+
+
+def may_read_calendar_of(user, owner) -> bool:
+    """A sales calendar: everyone on staff; a lawyer's: the lawyer, the branch's head, director, admin."""
+    if has_calendar(owner):
+        return is_active_staff(user)
+    if keeps_court_calendar(owner):
+        return (is_active_staff(user) and user.pk == owner.pk) or can_manage_branch(user, owner.branch_id)
+    return False
+
+
+def may_see_branch_calendars(user, branch_id) -> bool:
+    """The branch's calendars side by side, one column per manager: its head, director, admin."""
+    return can_manage_branch(user, branch_id)
+
+
+def offers_branch_calendars(user) -> bool:
+    """Offer the side-by-side day at all (a link on the calendar page): heads, director, admin."""
+    return _is(user, MANAGES_BRANCH | SEES_EVERYTHING)

@@ -27,3 +27,19 @@ def safe_next(request, fallback: str) -> str:
     ):
         return target
     return fallback
+
+
+def local_path(target: str, fallback: str) -> str:
+    """`target` when it is a path on this site («/tasks/5/»), otherwise `fallback`.
+
+    Stored links (a notification's) are followed without asking: only a local path
+    may pass, never another host, a scheme or a protocol-relative «//host».
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(target, allowed_hosts=set())
+    ):
+        return target
+    return fallback

@@ -68,6 +68,14 @@ outbox.register(
 )
 
 
+def notification_open(*, notification: Notification) -> Notification:
+    """Mark one notification read as its owner opens it (reading twice changes nothing)."""
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
 def notifications_mark_read(*, user: User, ids=None) -> int:
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:

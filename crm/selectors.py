@@ -84,3 +84,16 @@ def audit_entries_for(user: User) -> QuerySet[AuditEntry]:
 
 def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user_id=user.pk).order_by("-id")
+
+
+def notification_get_for_user(user: User, pk) -> Notification:
+    """One of the user's own notifications, or 404: nobody opens another person's."""
+    try:
+        return notifications_for(user).get(pk=pk)
+    except (Notification.DoesNotExist, ValueError, TypeError):
+        raise Http404("Уведомление не найдено") from None
+
+
+def unread_notifications_count(user: User) -> int:
+    """The bell's number: one indexed count (user, read_at)."""
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()

@@ -13,4 +13,6 @@ urlpatterns = [
     path("staff/<int:pk>/", views.staff_detail_view, name="staff_detail"),
     path("audit/", views.audit_list_view, name="audit_list"),
     path("notifications/", views.notifications_view, name="notifications"),
+    path("notifications/bell/", views.notifications_bell_view, name="notifications_bell"),
+    path("notifications/<int:pk>/open/", views.notification_open_view, name="notification_open"),
 ]

@@ -3,13 +3,16 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.template.loader import render_to_string
+from django.urls import reverse, reverse_lazy
 
 from crm import selectors, services
+from crm.audit_display import change_lines, object_label
 from crm.forms import AuditFilterForm, LoginForm, StaffFilterForm
-from crm.http import client_ip
-from crm.notifications import notifications_mark_read
+from crm.http import client_ip, local_path
+from crm.notifications import notification_open, notifications_mark_read
 from crm.roles import Role
 
 AUDIT_PAGE_SIZE = 50
@@ -86,6 +89,10 @@ def audit_list_view(request):
     rows = list(entries.order_by("-pk")[: AUDIT_PAGE_SIZE + 1])
     has_more = len(rows) > AUDIT_PAGE_SIZE
     rows = rows[:AUDIT_PAGE_SIZE]
+    for e in rows:
+        # Read in plain Russian: the object's name and one line per changed field (no queries).
+        e.object_label = object_label(e.target_type)
+        e.change_lines = change_lines(e.target_type, e.action, e.changes)
     query = request.GET.copy()
     if has_more:
         query["before"] = rows[-1].pk
@@ -104,3 +111,24 @@ def notifications_view(request):
         return redirect("crm:notifications")
     rows = list(selectors.notifications_for(request.user)[:100])
     return render(request, "crm/notifications.html", {"rows": rows})
+
+
+@login_required
+def notification_open_view(request, pk: int):
+    """Open one notification: it becomes read and the browser lands on what it is about.
+
+    A plain link (GET), so it opens in a new tab like any other; marking one's own
+    notification read is harmless to repeat and touches nobody else's rows.
+    """
+    notification = selectors.notification_get_for_user(request.user, pk)
+    notification_open(notification=notification)
+    return redirect(local_path(notification.url, fallback=reverse("crm:notifications")))
+
+
+def notifications_bell_view(request):
+    """The header's bell alone, polled by htmx: one count query, no menu, no context processors."""
+    if not request.user.is_authenticated:
+        # Signed out (session ended): 286 tells htmx to stop polling; the empty body removes the bell.
+        return HttpResponse("", status=286)
+    count = selectors.unread_notifications_count(request.user)
+    return HttpResponse(render_to_string("crm/_notifications_bell.html", {"unread_notifications": count}))

@@ -1,6 +1,6 @@
 """Edge validation for deal pages: parse and type the input; the services decide."""
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -8,10 +8,10 @@ from django import forms
 from crm.errors import DomainError
 from crm.forms_util import BootstrapMixin, FastSelect, PeriodDateField
 from crm.pipelines import REQUIRED_FIELDS, ServiceLine, Stage
-from crm.validators import as_field_validator
+from crm.validators import PERIOD_FIRST_DAY, PERIOD_LAST_DAY, as_field_validator
 from deals import validators as bounds
 from deals.models import Creditor, Deal, Payment
-from deals.selectors import MASKED_AMOUNT, SORT_LABELS
+from deals.selectors import MASKED_AMOUNT, SORT_LABELS, RegisterFilters
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 YES_NO = [("", "—"), ("yes", "Да, долги списаны"), ("no", "Нет")]
@@ -80,7 +80,9 @@ class DealListFilterForm(forms.Form):
     def __init__(self, *args, branches=(), managers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["stage"].choices = [("", "Любая стадия")] + [
-            (s.value, f"{s.value[:2].upper()}: {s.label}") for s in Stage
+            # «ДБ · В суде», «ДУ · Договор заключён»: the line in Russian, as the firm says it.
+            (s.value, f"{ServiceLine(s.value[:2]).label.split(' — ')[0]} · {s.label}")
+            for s in Stage
         ]
         self.fields["branch"].choices = [("", "Все филиалы"), *((b.pk, b.name) for b in branches)]
         self.fields["manager"].choices = [("", "Все менеджеры"), *managers]
@@ -194,3 +196,88 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, managers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["manager"].choices = [(m.pk, f"{m.full_name} ({m.branch.name})") for m in managers]
+
+
+class RegisterFilterForm(forms.Form):
+    """The payments register's filters. The period is always bounded: this month when none is
+    given (all time up to today for «просроченные»), the firm's first or last day for a missing end."""
+
+    date_from = PeriodDateField(label="С")
+    date_to = PeriodDateField(label="по")
+    branch = forms.TypedChoiceField(label="Филиал", required=False, coerce=int, empty_value=None, widget=FastSelect)
+    manager = forms.TypedChoiceField(label="Менеджер", required=False, coerce=int, empty_value=None, widget=FastSelect)
+    method = forms.ChoiceField(
+        label="Способ", required=False, choices=[("", "Любой способ"), *Payment.Method.choices], widget=FastSelect
+    )
+    overdue = forms.BooleanField(label="Только просроченные", required=False)
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, branches=(), managers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].choices = [("", "Все филиалы"), *((b.pk, b.name) for b in branches)]
+        self.fields["manager"].choices = [("", "Все менеджеры"), *managers]
+        for name, f in self.fields.items():
+            if isinstance(f.widget, forms.Select):
+                f.widget.attrs.update({"class": "form-select form-select-sm", "aria-label": f.label})
+            elif isinstance(f.widget, forms.CheckboxInput):
+                f.widget.attrs.update({"class": "form-check-input"})
+            elif name != "cursor":
+                f.widget.attrs.update({"class": "form-control form-control-sm", "aria-label": f.label})
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "Конец периода раньше начала.")
+        return data
+
+    def filters(self, today: date) -> RegisterFilters:
+        """The selection to show; an invalid form shows this month unfiltered."""
+        data = self.cleaned_data if self.is_valid() else {}
+        start, end = data.get("date_from"), data.get("date_to")
+        overdue = bool(data.get("overdue"))
+        if start is None and end is None:
+            if overdue:
+                start, end = PERIOD_FIRST_DAY, today
+            else:
+                start = today.replace(day=1)
+                end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        return RegisterFilters(
+            date_from=start or PERIOD_FIRST_DAY,
+            date_to=end or PERIOD_LAST_DAY,
+            branch_id=data.get("branch"),
+            manager_id=data.get("manager"),
+            method=data.get("method") or "",
+            overdue_only=overdue,
+        )
+
+
+class NewDealForm(BootstrapMixin, forms.Form):
+    """«+ сделка»: a client found by search (`client`) or a new one (name and phone)."""
+
+    service_line = forms.ChoiceField(label="Направление", choices=ServiceLine.choices, widget=forms.HiddenInput)
+    client = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    manager = forms.TypedChoiceField(label="Менеджер", coerce=int, required=False)
+    last_name = forms.CharField(label="Фамилия", max_length=100, required=False)
+    first_name = forms.CharField(label="Имя", max_length=100, required=False)
+    patronymic = forms.CharField(label="Отчество", max_length=100, required=False)
+    phone = forms.CharField(label="Телефон", max_length=40, required=False)
+
+    def __init__(self, *args, managers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].choices = [(pk, name) for pk, name in managers]
+        if not managers:
+            del self.fields["manager"]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("client"):
+            for name in ("last_name", "first_name", "phone"):
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, "Найдите клиента или заполните это поле.")
+        return data
+
+    def new_client(self) -> dict | None:
+        if self.cleaned_data.get("client"):
+            return None
+        return {k: self.cleaned_data[k].strip() for k in ("last_name", "first_name", "patronymic", "phone")}

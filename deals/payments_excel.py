@@ -22,7 +22,14 @@ from crm.excel import append_row
 from crm.models import AuditEntry, User
 from crm.services import audit_record
 from deals.models import Payment
-from deals.selectors import deals_visible_to
+from deals.selectors import (
+    REGISTER_EXPORT_MAX,
+    RegisterFilters,
+    RegisterRow,
+    deals_visible_to,
+    register_rows,
+    register_totals,
+)
 from deals.services import payment_record
 from deals.validators import check_payment_amount, check_payment_date
 
@@ -244,3 +251,96 @@ def payments_import(*, user: User, content: bytes) -> dict:
             changes={"created": len(new_rows), "unchanged": len(known_ids)},
         )
     return {"created": len(new_rows), "unchanged": len(known_ids)}
+
+
+# --- the payments register as shown -------------------------------------------------------
+
+REGISTER_HEADERS = [
+    "Дата",
+    "Вид",
+    "№ сделки",
+    "Клиент",
+    "Направление",
+    "Филиал",
+    "Менеджер",
+    "Сумма, ₽",
+    "По графику, ₽",
+    "Способ",
+    "Просрочен",
+    "Комментарий",
+]
+
+
+def register_row_values(row: RegisterRow) -> list:
+    """One register row as the file (and the tests comparing it with the page) carry it."""
+    d = row.deal
+    return [
+        row.on,
+        row.kind_label,
+        d.pk,
+        d.client.display_name,
+        d.get_service_line_display()[:2],
+        d.branch.name,
+        d.manager.full_name,
+        row.amount,
+        row.scheduled,
+        row.method,
+        "да" if row.overdue else "",
+        row.comment,
+    ]
+
+
+def register_export(*, user: User, filters: RegisterFilters) -> bytes:
+    """The register's rows under `filters` (every page, in the page order) and its totals, as .xlsx;
+    the export is audited like the payments table's. Refuses a selection over REGISTER_EXPORT_MAX rows."""
+    totals = register_totals(user, filters)
+    if totals.rows > REGISTER_EXPORT_MAX:
+        raise DomainError(
+            f"В выгрузке было бы {totals.rows} строк (больше {REGISTER_EXPORT_MAX}): сузьте период или фильтры."
+        )
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Реестр платежей"
+    append_row(ws, REGISTER_HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    count = 0
+    for row in register_rows(user, filters):
+        append_row(ws, register_row_values(row))
+        count += 1
+    for i, width in enumerate([12, 12, 10, 34, 12, 18, 28, 14, 14, 12, 11, 30], start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    for cells in ws.iter_rows(min_row=2):
+        cells[0].number_format = "DD.MM.YYYY"
+        cells[7].number_format = cells[8].number_format = "# ##0.00"
+    ws.freeze_panes = "A2"
+    sums = wb.create_sheet("Итоги")
+    period = f"{filters.date_from:%d.%m.%Y} – {filters.date_to:%d.%m.%Y}"
+    for label, value in [
+        ("Период", period),
+        ("Получено, ₽", totals.received),
+        ("К оплате по графику, ₽", totals.due),
+        ("из них просрочено, ₽", totals.overdue),
+        ("Строк", count),
+    ]:
+        append_row(sums, [label, value])
+    sums.column_dimensions["A"].width = 26
+    sums.column_dimensions["B"].width = 26
+    audit_record(
+        actor=user,
+        action=AuditEntry.Action.EXPORT,
+        target_type="deals.payment",
+        target_repr="Реестр платежей (Excel)",
+        changes={
+            "rows": count,
+            "from": filters.date_from.isoformat(),
+            "to": filters.date_to.isoformat(),
+            "branch": filters.branch_id,
+            "manager": filters.manager_id,
+            "method": filters.method,
+            "overdue": filters.overdue_only,
+        },
+    )
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()

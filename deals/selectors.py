@@ -5,19 +5,23 @@ a page does not grow with the number of deals.
 """
 
 import base64
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from clients.models import ClientPhone
+from clients.selectors import clients_search, clients_visible_to
 from crm import access
 from crm.models import User
 from crm.money import rub
-from crm.phones import normalize_phone
 from crm.pipelines import CLOSED, COLUMNS, CONTRACTED, ServiceLine, Stage
+from crm.search import Terms
+from crm.search import parse as search_terms
 from crm.validators import mask
 from deals.models import Deal, DealStageCount, Instalment, Payment
 
@@ -175,26 +179,38 @@ class Column:
     count: int
     deals: list = field(default_factory=list)
     next_cursor: str | None = None
+    fee_total: Decimal = Decimal("0")
+
+    @property
+    def fee_total_display(self) -> str:
+        return rub(self.fee_total) if self.fee_total else "—"
 
 
 BOARD_ORDER = ("-stage_changed_at", "-id")
 
 
-def stage_counts(user: User, *, service_line: str, manager_id=None, branch_id=None) -> dict[str, int]:
-    """Deals per stage the user may see, from the counters (one small query)."""
+def stage_figures(user: User, *, service_line: str, manager_id=None, branch_id=None) -> dict[str, tuple[int, Decimal]]:
+    """Deals per stage the user may see and the sum of their fees, from the counters (one small query)."""
     stages = COLUMNS[service_line]
+    figures = dict.fromkeys(stages, (0, Decimal("0")))
     # The counter rows carry manager, branch and stage, so the deal rule applies to them as is.
     rule = access.records_q(user, contracted=Q(stage__in=CONTRACTED))
     if rule == access.NOTHING:
-        return dict.fromkeys(stages, 0)
+        return figures
     qs = DealStageCount.objects.filter(rule, stage__in=stages)
     if manager_id:
         qs = qs.filter(manager_id=manager_id)
     if branch_id:
         qs = qs.filter(branch_id=branch_id)
-    counts = dict.fromkeys(stages, 0)
-    counts.update(dict(qs.values("stage").annotate(n=Sum("count")).values_list("stage", "n")))
-    return counts
+    rows = qs.values("stage").annotate(n=Sum("count"), fees=Sum("fee_total")).values_list("stage", "n", "fees")
+    figures.update({stage: (n, Decimal(fees or 0)) for stage, n, fees in rows})
+    return figures
+
+
+def stage_counts(user: User, *, service_line: str, manager_id=None, branch_id=None) -> dict[str, int]:
+    """Deals per stage the user may see, from the counters (one small query)."""
+    figures = stage_figures(user, service_line=service_line, manager_id=manager_id, branch_id=branch_id)
+    return {stage: n for stage, (n, _) in figures.items()}
 
 
 def _column_page(user: User, *, stage: str, cursor: str | None, manager_id, branch_id):
@@ -209,15 +225,16 @@ def board_column(user: User, *, stage: str, cursor: str | None = None, manager_i
 
 
 def board(user: User, *, service_line: str, manager_id=None, branch_id=None) -> list[Column]:
-    """The pipeline's columns with counts and the first page of each: counts,
-    one query per column, one for the overdue flags."""
+    """The pipeline's columns with counts, sums of fees and the first page of each:
+    counts and sums in one query, one query per column, one for the overdue flags."""
     if service_line not in ServiceLine.values:
         raise Http404
-    counts = stage_counts(user, service_line=service_line, manager_id=manager_id, branch_id=branch_id)
+    figures = stage_figures(user, service_line=service_line, manager_id=manager_id, branch_id=branch_id)
     columns = []
     for stage in COLUMNS[service_line]:
         deals, next_cursor = _column_page(user, stage=stage, cursor=None, manager_id=manager_id, branch_id=branch_id)
-        columns.append(Column(stage, Stage(stage).label, counts[stage], deals, next_cursor))
+        count, fees = figures[stage]
+        columns.append(Column(stage, Stage(stage).label, count, deals, next_cursor, fees))
     mark_overdue([deal for column in columns for deal in column.deals])
     return columns
 
@@ -228,36 +245,45 @@ def board(user: User, *, service_line: str, manager_id=None, branch_id=None) -> 
 _ROW_RELATED = ("client", "manager", "branch")
 
 
-def _is_case_number(text: str) -> bool:
-    return text[:1] in ("А", "A", "а", "a") and any(ch.isdigit() for ch in text[1:3])
+def deal_match_q(terms: Terms) -> Q:
+    """Deals a parsed query finds, each condition index-backed: the client's name, phones and
+    e-mail in the deal's copy of the client's `search_key` (trigrams), the case number by its
+    start (pattern index), the contract number anywhere (trigrams on its upper case)."""
+    if terms.case_number:
+        return Q(case_number__startswith=terms.case_number)
+    if terms.contract:
+        return Q(contract_number__icontains=terms.contract)
+    if terms.words:
+        cond = Q()
+        for word in terms.words:
+            cond &= Q(search_key__contains=word)
+        return cond
+    if terms.phones:
+        cond = Q()
+        for fragment in terms.phones:
+            cond |= Q(search_key__contains=fragment)
+        return cond
+    if terms.email:
+        return Q(search_key__contains=terms.email)
+    return access.NOTHING
 
 
-def _is_phone(text: str) -> bool:
-    digits = "".join(ch for ch in text if ch.isdigit())
-    return len(digits) >= 5 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 4
-
-
-def _is_name_search(text: str) -> bool:
-    text = text.strip()
-    return bool(text) and not _is_case_number(text) and not _is_phone(text)
-
-
-def _search(qs: QuerySet[Deal], text: str) -> QuerySet[Deal]:
-    text = text.strip()
-    if not text:
+def _search(qs: QuerySet[Deal], terms: Terms) -> QuerySet[Deal]:
+    if not terms.text:
         return qs
-    if _is_case_number(text):
-        return qs.filter(case_number__startswith="А" + text[1:].replace(" ", ""))
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if _is_phone(text):
-        norm = normalize_phone(text)
-        phones = (
-            ClientPhone.objects.filter(number_norm=norm)
-            if norm
-            else ClientPhone.objects.filter(number_norm__endswith=digits)
-        )
-        return qs.filter(client_id__in=phones.values("client_id"))
-    return qs.filter(search_key__contains=text.casefold())
+    return qs.filter(deal_match_q(terms))
+
+
+def deals_search(user: User, terms: Terms, *, limit: int) -> list[Deal]:
+    """The newest `limit` deals the query finds among those `user` may open (the header search)."""
+    if not (terms and access.may_see_deals(user)):
+        return []
+    qs = deals_visible_to(user).filter(deal_match_q(terms))
+    # The page's ids on the deals table alone, then their clients: joined first, a broad name
+    # match drags every matching client through the join (see `_page`).
+    ids = list(qs.order_by("-id").values_list("pk", flat=True)[:limit])
+    by_id = Deal.objects.select_related("client", "manager").in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def deals_filtered(
@@ -286,11 +312,12 @@ def deals_filtered(
         qs = qs.filter(created_at__date__gte=created_from)
     if created_to:
         qs = qs.filter(created_at__date__lte=created_to)
-    qs = _search(qs, q)
+    terms = search_terms(q)
+    qs = _search(qs, terms)
     order = SORTS.get(sort, SORTS["new"])
-    rows, next_cursor = _page(
-        _card_rows(qs.select_related("branch")), order, cursor, LIST_PAGE, ids_first=_is_name_search(q)
-    )
+    # A name, phone or contract matches many deals scattered over the table (see `_page`).
+    ids_first = bool(terms) and not terms.case_number
+    rows, next_cursor = _page(_card_rows(qs.select_related("branch")), order, cursor, LIST_PAGE, ids_first=ids_first)
     return mark_overdue(rows), next_cursor
 
 
@@ -390,3 +417,187 @@ def deal_debts(deal: Deal, *, revealed: bool = False) -> dict:
         "revealed": revealed,
         "has_figures": deal.total_debt is not None or bool(deal.creditors.all()),
     }
+
+
+# --- payments register --------------------------------------------------------------------
+
+REGISTER_PAGE = 50
+# An Excel file people can still open; a wider selection is to be narrowed, not written.
+REGISTER_EXPORT_MAX = 50000
+# Within one day payments come before instalments (rank 0, then 1), each newest first.
+_PAYMENT, _INSTALMENT = 0, 1
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    """The register's selection; the edge (deals.forms.RegisterFilterForm) fills in a bounded period."""
+
+    date_from: date
+    date_to: date
+    branch_id: int | None = None
+    manager_id: int | None = None
+    method: str = ""
+    overdue_only: bool = False
+
+
+@dataclass
+class RegisterRow:
+    kind: str  # "payment" or "instalment"
+    pk: int
+    on: date
+    deal: Deal
+    amount: Decimal  # received, or still owed on the instalment
+    scheduled: Decimal | None = None  # the instalment's full amount
+    method: str = ""
+    comment: str = ""
+    overdue: bool = False
+
+    @property
+    def kind_label(self) -> str:
+        return "Платёж" if self.kind == "payment" else "По графику"
+
+    @property
+    def sort_key(self) -> tuple:
+        return (-self.on.toordinal(), _PAYMENT if self.kind == "payment" else _INSTALMENT, -self.pk)
+
+
+@dataclass
+class RegisterTotals:
+    received: Decimal
+    due: Decimal
+    overdue: Decimal
+    rows: int
+
+
+def _register_sources(user: User, f: RegisterFilters):
+    """The payments and the unpaid instalments in the selection (either may be None: filtered out)."""
+    # The deal rule on the rows' deal: a manager's own, a head's branch, the director's all.
+    rule = access.records_q(
+        user, owner="deal__manager", branch="deal__branch", contracted=Q(deal__stage__in=CONTRACTED)
+    )
+    if not access.may_view_payments_register(user) or rule == access.NOTHING:
+        return None, None
+    scope = Q()
+    if f.branch_id:
+        scope &= Q(deal__branch_id=f.branch_id)
+    if f.manager_id:
+        scope &= Q(deal__manager_id=f.manager_id)
+    payments = instalments = None
+    if not f.overdue_only:
+        payments = Payment.objects.filter(rule, scope, paid_on__gte=f.date_from, paid_on__lte=f.date_to)
+        if f.method:
+            payments = payments.filter(method=f.method)
+    if not f.method:
+        # Unpaid only: the partial index instalment_unpaid_due holds exactly these rows.
+        instalments = Instalment.objects.filter(
+            rule, scope, due_date__gte=f.date_from, due_date__lte=f.date_to, paid_amount__lt=F("amount")
+        )
+        if f.overdue_only:
+            instalments = instalments.filter(due_date__lt=timezone.localdate())
+    return payments, instalments
+
+
+def register_totals(user: User, f: RegisterFilters) -> RegisterTotals:
+    """Received, still due and overdue in the selection, and its row count: one query per kind of row."""
+    payments, instalments = _register_sources(user, f)
+    zero = Decimal("0")
+    received, due, overdue, rows = zero, zero, zero, 0
+    if payments is not None:
+        agg = payments.order_by().aggregate(s=Sum("amount"), n=Count("id"))
+        received, rows = agg["s"] or zero, agg["n"]
+    if instalments is not None:
+        owed = F("amount") - F("paid_amount")
+        agg = instalments.order_by().aggregate(
+            s=Sum(owed), late=Sum(owed, filter=Q(due_date__lt=timezone.localdate())), n=Count("id")
+        )
+        due, overdue, rows = agg["s"] or zero, agg["late"] or zero, rows + agg["n"]
+    return RegisterTotals(received=Decimal(received), due=Decimal(due), overdue=Decimal(overdue), rows=rows)
+
+
+def _payment_row(p: Payment) -> RegisterRow:
+    return RegisterRow("payment", p.pk, p.paid_on, p.deal, p.amount, method=p.get_method_display(), comment=p.comment)
+
+
+def _instalment_row(i: Instalment, today: date) -> RegisterRow:
+    return RegisterRow(
+        "instalment", i.pk, i.due_date, i.deal, i.amount - i.paid_amount, scheduled=i.amount, overdue=i.due_date < today
+    )
+
+
+_REGISTER_RELATED = ("deal__client", "deal__manager", "deal__branch")
+
+
+def _register_after(column: str, rank: int, cursor: tuple[date, int, int] | None) -> Q:
+    """Rows of one kind (`rank`) strictly after the cursor in the order (date desc, rank, id desc)."""
+    if cursor is None:
+        return Q()
+    on, cursor_rank, pk = cursor
+    if rank > cursor_rank:
+        # The cursor is on a payment: this day's instalments all come after it.
+        return Q(**{f"{column}__lte": on})
+    if rank < cursor_rank:
+        return Q(**{f"{column}__lt": on})
+    return Q(**{f"{column}__lt": on}) | Q(**{column: on, "pk__lt": pk})
+
+
+def _decode_register_cursor(cursor: str | None) -> tuple[date, int, int] | None:
+    if not cursor:
+        return None
+    try:
+        on, rank, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return date.fromisoformat(on), int(rank), int(pk)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def register_page(user: User, f: RegisterFilters, *, cursor: str | None = None, size: int | None = None):
+    """One page of the register, newest first: (rows, next_cursor). Two keyset queries, merged."""
+    size = size or REGISTER_PAGE
+    payments, instalments = _register_sources(user, f)
+    after = _decode_register_cursor(cursor)
+    today = timezone.localdate()
+    rows: list[RegisterRow] = []
+    if payments is not None:
+        qs = payments.filter(_register_after("paid_on", _PAYMENT, after)).select_related(*_REGISTER_RELATED)
+        rows += [_payment_row(p) for p in qs.order_by("-paid_on", "-id")[: size + 1]]
+    if instalments is not None:
+        qs = instalments.filter(_register_after("due_date", _INSTALMENT, after)).select_related(*_REGISTER_RELATED)
+        rows += [_instalment_row(i, today) for i in qs.order_by("-due_date", "-id")[: size + 1]]
+    rows.sort(key=lambda r: r.sort_key)
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        rank = _PAYMENT if last.kind == "payment" else _INSTALMENT
+        next_cursor = base64.urlsafe_b64encode(f"{last.on.isoformat()}|{rank}|{last.pk}".encode()).decode()
+    return rows, next_cursor
+
+
+def register_rows(user: User, f: RegisterFilters) -> Iterator[RegisterRow]:
+    """Every row of the selection in the page order (for the Excel file), streamed from both tables."""
+    payments, instalments = _register_sources(user, f)
+    today = timezone.localdate()
+    streams = []
+    if payments is not None:
+        qs = payments.select_related(*_REGISTER_RELATED).order_by("-paid_on", "-id")
+        streams.append(_payment_row(p) for p in qs.iterator(chunk_size=2000))
+    if instalments is not None:
+        qs = instalments.select_related(*_REGISTER_RELATED).order_by("-due_date", "-id")
+        streams.append(_instalment_row(i, today) for i in qs.iterator(chunk_size=2000))
+    return heapq.merge(*streams, key=lambda r: r.sort_key)
+
+
+# --- «+ сделка»: finding the client ----------------------------------------------------------
+
+CLIENT_PICK_LIMIT = 10
+
+
+def clients_to_pick(user: User, text: str) -> list:
+    """Clients `user` may see found by a phone or a name (the shared search parser), for a new deal."""
+    return clients_search(user, search_terms(text or ""), limit=CLIENT_PICK_LIMIT)
+
+
+def client_to_pick(user: User, pk: int):
+    """The client chosen for a new deal, if `user` may see it; None otherwise."""
+    return clients_visible_to(user).filter(pk=pk).first()

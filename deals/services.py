@@ -9,14 +9,18 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F, Sum
+from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Client, TimelineEntry
-from clients.services import timeline_add
+from clients.models import Client, ClientPhone, TimelineEntry
+from clients.selectors import clients_visible_to
+from clients.services import client_create, timeline_add
 from crm import access, outbox
 from crm.errors import DomainError
 from crm.models import AuditEntry, User
 from crm.money import rub
+from crm.notifications import notify
+from crm.phones import normalize_phone
 from crm.pipelines import (
     CLOSED,
     CONTRACTED,
@@ -75,14 +79,15 @@ def _plain(value):
     return value
 
 
-def _bump_counter(*, manager_id: int, branch_id: int, stage: str, delta: int) -> None:
+def _bump_counter(*, manager_id: int, branch_id: int, stage: str, delta: int, fee: Decimal | None = None) -> None:
     # Make sure the row exists, then change it in the database: F() keeps two
-    # concurrent moves from losing each other's update.
+    # concurrent moves from losing each other's update. The deal's fee goes in
+    # and out of the column's sum with the deal itself (`delta` is ±1).
     DealStageCount.objects.bulk_create(
         [DealStageCount(manager_id=manager_id, branch_id=branch_id, stage=stage, count=0)], ignore_conflicts=True
     )
     DealStageCount.objects.filter(manager_id=manager_id, branch_id=branch_id, stage=stage).update(
-        count=F("count") + delta
+        count=F("count") + delta, fee_total=F("fee_total") + (fee or Decimal("0")) * delta
     )
 
 
@@ -176,6 +181,47 @@ def deal_create(
     return deal
 
 
+@transaction.atomic
+def deal_open(
+    *,
+    by: User,
+    service_line: str,
+    manager: User,
+    client: Client | None = None,
+    new_client: dict | None = None,
+) -> Deal:
+    """«+ сделка» on the board: a deal for a client `by` may see, or for a new client (name and phone).
+
+    Refuses a manager `by` may not give cases to, a client out of `by`'s sight, and a new client
+    whose phone is already on a card (that client is to be picked, not doubled); changes nothing then.
+    """
+    if not access.may_open_case_for(by, manager):
+        raise DomainError("Этому менеджеру вы не можете поручить сделку.", field="manager", code="forbidden")
+    if client is not None:
+        if not clients_visible_to(by).filter(pk=client.pk).exists():
+            raise DomainError("Клиент не найден.", field="client", code="forbidden")
+    else:
+        fields = dict(new_client or {})
+        phone = normalize_phone(fields.get("phone", ""))
+        if not phone:
+            raise DomainError("Укажите телефон клиента.", field="phone")
+        if ClientPhone.objects.filter(number_norm=phone).exists():
+            raise DomainError(
+                "Клиент с этим телефоном уже есть в CRM: найдите его в поиске (или попросите РОП передать его вам).",
+                field="phone",
+            )
+        client = client_create(
+            by=by,
+            branch=manager.branch,
+            manager=manager,
+            phones=[fields["phone"]],
+            last_name=fields.get("last_name", ""),
+            first_name=fields.get("first_name", ""),
+            patronymic=fields.get("patronymic", ""),
+        )
+    return deal_create(by=by, client=client, service_line=service_line, manager=manager)
+
+
 def _clean_stage_data(deal: Deal, stage: str, data: dict) -> dict:
     """Merge the fields brought with the move, check the target stage's requirements."""
     unknown = set(data) - set(STAGE_FIELDS) - set(CASE_FIELDS)
@@ -236,14 +282,15 @@ def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = 
         )
     cleaned = _clean_stage_data(deal, stage, data or {})
     before = {f: _plain(getattr(deal, f)) for f in cleaned}
+    old_fee = deal.fee
     for field, value in cleaned.items():
         setattr(deal, field, value)
     old_stage, now = deal.stage, timezone.now()
     deal.stage, deal.stage_changed_at = stage, now
     deal.closed_at = now if stage in CLOSED else None
     deal.save()
-    _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=old_stage, delta=-1)
-    _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=stage, delta=1)
+    _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=old_stage, delta=-1, fee=old_fee)
+    _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=stage, delta=1, fee=deal.fee)
     changes = {"stage": [old_stage, stage], **{f: [before[f], _plain(v)] for f, v in cleaned.items()}}
     timeline_add(
         client=deal.client,
@@ -271,10 +318,10 @@ def deal_reassign(*, deal: Deal, manager: User, by: User) -> Deal:
     if manager.pk == deal.manager_id:
         raise DomainError("Сделка уже у этого менеджера.", field="manager")
     old = deal.manager
-    _bump_counter(manager_id=old.pk, branch_id=deal.branch_id, stage=deal.stage, delta=-1)
+    _bump_counter(manager_id=old.pk, branch_id=deal.branch_id, stage=deal.stage, delta=-1, fee=deal.fee)
     deal.manager, deal.branch_id = manager, manager.branch_id
     deal.save(update_fields=["manager", "branch"])
-    _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=deal.stage, delta=1)
+    _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=deal.stage, delta=1, fee=deal.fee)
     Client.objects.filter(pk=deal.client_id).update(manager=manager, branch_id=manager.branch_id)
     timeline_add(
         client=deal.client,
@@ -285,6 +332,12 @@ def deal_reassign(*, deal: Deal, manager: User, by: User) -> Deal:
         data={"from": old.pk, "to": manager.pk},
     )
     audit_record(actor=by, action=Action.UPDATE, target=deal, changes={"manager": [str(old), str(manager)]})
+    notify(
+        users=[manager],
+        text=f"Вам передана сделка {deal.get_service_line_display()[:2]}: {deal.client.display_name}",
+        url=reverse("deals:detail", args=[deal.pk]),
+        skip=by,
+    )
     outbox.publish("client.changed", key=deal.client_id, reason="передача менеджеру")
     outbox.publish("payments.changed", key=old.pk)
     outbox.publish("payments.changed", key=manager.pk)

@@ -6,6 +6,7 @@ app_name = "deals"
 urlpatterns = [
     path("", views.deal_list_view, name="list"),
     path("payments/", views.payments_table_view, name="payments_table"),
+    path("new/", views.deal_new_view, name="new"),
     path("board/<str:line>/", views.board_view, name="board"),
     path("board/<str:line>/<str:stage>/", views.board_column_view, name="board_column"),
     path("<int:pk>/", views.deal_detail_view, name="detail"),

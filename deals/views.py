@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients.selectors import client_timeline
@@ -12,6 +13,7 @@ from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.http import client_ip
+from crm.money import rub
 from crm.pipelines import COLUMNS, REQUIRED_FIELDS, ServiceLine, Stage, allowed_targets
 from deals import selectors, services
 from deals.forms import (
@@ -19,12 +21,14 @@ from deals.forms import (
     CreditorForm,
     DealListFilterForm,
     HearingForm,
+    NewDealForm,
     PaymentForm,
     ReassignForm,
+    RegisterFilterForm,
     ScheduleForm,
     StageFieldsForm,
 )
-from deals.payments_excel import ImportRefused, payments_export, payments_import
+from deals.payments_excel import ImportRefused, payments_export, payments_import, register_export
 from tasks.models import Task
 from tasks.selectors import tasks_visible_to
 
@@ -69,6 +73,7 @@ def board_view(request, line: str):
             "managers": managers,
             "scope": scope,
             "scope_query": request.GET.urlencode(),
+            "can_open_deals": access.can_work_records(request.user),
         },
     )
 
@@ -380,4 +385,129 @@ def payments_table_view(request):
         "deals/payments_table.html",
         {"managers": managers, "manager_id": manager_id, "errors": errors},
         status=400 if errors else 200,
+    )
+
+
+# --- the payments register -----------------------------------------------------------------
+
+
+def _require_payments_register(user) -> None:
+    if not access.may_view_payments_register(user):
+        raise PermissionDenied("Реестр платежей ведут менеджеры, РОП и директор.")
+
+
+def _register_form(request) -> RegisterFilterForm:
+    branches, managers = _scope_choices(request.user)
+    return RegisterFilterForm(request.GET or None, branches=branches, managers=managers)
+
+
+@login_required
+def payments_register_view(request):
+    """Every payment and unpaid instalment the user may see, filtered, with the period's totals."""
+    _require_payments_register(request.user)
+    form = _register_form(request)
+    filters = form.filters(timezone.localdate())
+    rows, next_cursor = selectors.register_page(request.user, filters, cursor=request.GET.get("cursor"))
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    next_query = ""
+    if next_cursor:
+        more = query.copy()
+        more["cursor"] = next_cursor
+        next_query = more.urlencode()
+    context = {"form": form, "rows": rows, "next_query": next_query}
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "deals/_register_rows.html", context)
+    totals = selectors.register_totals(request.user, filters)
+    return render(
+        request,
+        "deals/payments_register.html",
+        {
+            **context,
+            "filters": filters,
+            "totals": {
+                "received": rub(totals.received),
+                "due": rub(totals.due),
+                "overdue": rub(totals.overdue),
+                "rows": totals.rows,
+            },
+            "filter_query": query.urlencode(),
+            "show_branch": len(form.fields["branch"].choices) > 1,
+            "show_manager": len(form.fields["manager"].choices) > 1,
+        },
+    )
+
+
+@login_required
+def payments_register_export_view(request):
+    """«Выгрузить в Excel»: the register's rows under the same filters, every page of them."""
+    _require_payments_register(request.user)
+    form = _register_form(request)
+    filters = form.filters(timezone.localdate())
+    try:
+        content = register_export(user=request.user, filters=filters)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("payments:register") + (f"?{request.GET.urlencode()}" if request.GET else ""))
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = f"payments-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- «+ сделка» ------------------------------------------------------------------------------
+
+
+@login_required
+def deal_new_view(request):
+    """A new deal from the board: pick a visible client by phone or name, or type a new one."""
+    if not access.can_work_records(request.user):
+        raise PermissionDenied("Сделки открывают менеджеры, РОП и директор.")
+    line = request.POST.get("service_line") or request.GET.get("line") or ServiceLine.DB
+    if line not in ServiceLine.values:
+        line = ServiceLine.DB
+    managers = list(selectors.managers_for_assignment(request.user).values_list("pk", "full_name"))
+    q = request.GET.get("q", "").strip()[:100]
+    picks = selectors.clients_to_pick(request.user, q) if q else []
+    status = 200
+    if request.method == "POST":
+        form = NewDealForm(request.POST, managers=managers)
+        if form.is_valid():
+            manager_id = form.cleaned_data.get("manager") or request.user.pk
+            manager = (
+                request.user
+                if manager_id == request.user.pk
+                else selectors.managers_for_assignment(request.user).filter(pk=manager_id).first()
+            )
+            client = None
+            if form.cleaned_data.get("client"):
+                client = selectors.client_to_pick(request.user, form.cleaned_data["client"])
+            try:
+                if manager is None or (form.cleaned_data.get("client") and client is None):
+                    raise DomainError("Клиент или менеджер вам недоступен.", field="client")
+                deal = services.deal_open(
+                    by=request.user,
+                    service_line=form.cleaned_data["service_line"],
+                    manager=manager,
+                    client=client,
+                    new_client=form.new_client(),
+                )
+            except DomainError as exc:
+                if exc.field == "phones":
+                    exc.field = "phone"
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, f"Сделка создана: {deal.client.display_name}.")
+                return redirect(deal.url)
+        status = 400
+    else:
+        initial = {"service_line": line}
+        if managers and any(pk == request.user.pk for pk, _ in managers):
+            initial["manager"] = request.user.pk
+        form = NewDealForm(initial=initial, managers=managers)
+    return render(
+        request,
+        "deals/new.html",
+        {"form": form, "line": line, "line_label": ServiceLine(line).label, "q": q, "picks": picks},
+        status=status,
     )

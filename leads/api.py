@@ -10,7 +10,14 @@ from crm.models import Branch, User
 from crm.pipelines import ServiceLine
 from deals.models import Deal
 from leads import selectors, services
-from leads.models import Lead
+from leads.models import Lead, LeadMessage
+
+
+class LeadMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LeadMessage
+        fields = ["at", "source", "text"]
+        read_only_fields = fields
 
 
 class LeadSerializer(serializers.ModelSerializer):
@@ -37,8 +44,12 @@ class LeadSerializer(serializers.ModelSerializer):
             "routed_to_office",
             "client",
             "deal",
+            "history",
         ]
         read_only_fields = fields
+
+    # Later requests of the same caller (repeat calls, merged duplicates), oldest first.
+    history = LeadMessageSerializer(many=True, read_only=True)
 
 
 class LeadCreateSerializer(serializers.Serializer):
@@ -63,6 +74,9 @@ class LeadCreateSerializer(serializers.Serializer):
 class LeadListCreateApi(generics.ListCreateAPIView):
     """Leads the caller may see; POST takes a request from the website or a partner.
 
+    A request from the phone (or, without a phone, the e-mail) of an open lead
+    continues that lead: 200 with it, the request appended to its `history`.
+
     Send an `Idempotency-Key` header: the same key twice creates one lead
     (the second answer is 200 with the first lead). A key is the caller's
     own: another caller's equal key is a different key, and the same key
@@ -72,13 +86,23 @@ class LeadListCreateApi(generics.ListCreateAPIView):
     serializer_class = LeadSerializer
 
     def get_queryset(self):
-        return selectors.leads_visible_to(self.request.user)
+        # A merged duplicate is no longer listed (it still opens by id).
+        return (
+            selectors.leads_visible_to(self.request.user)
+            .filter(merged_into__isnull=True)
+            .prefetch_related("history")
+            .order_by("-id")
+        )
 
     @extend_schema(
         request=LeadCreateSerializer,
         responses={
             201: OpenApiResponse(LeadSerializer, "Лид создан."),
-            200: OpenApiResponse(LeadSerializer, "Этот Idempotency-Key уже был: первый лид."),
+            200: OpenApiResponse(
+                LeadSerializer,
+                "Этот Idempotency-Key уже был: первый лид; или у этого телефона (e-mail) уже есть открытый лид — "
+                "запрос добавлен в его историю (history), второй лид не создан.",
+            ),
             **errors(400, 403, 413, 422),
         },
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],

@@ -70,3 +70,18 @@ class ConvertForm(BootstrapMixin, forms.Form):
     def __init__(self, *args, managers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["manager"].choices = [(m.pk, m.full_name) for m in managers]
+
+
+class MergeForm(BootstrapMixin, forms.Form):
+    """Which duplicate, and which of the two stays (the survivor gets everything of the other)."""
+
+    other = forms.IntegerField(label="Дубликат (номер)", min_value=1)
+    keep = forms.ChoiceField(
+        label="Что оставить",
+        choices=[
+            ("this", "Оставить эту запись, дубликат влить в неё"),
+            ("other", "Оставить дубликат, эту влить в него"),
+        ],
+        initial="this",
+        widget=forms.RadioSelect,
+    )

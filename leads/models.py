@@ -46,6 +46,10 @@ class Lead(models.Model):
     # before fingerprints were kept.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
     idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # A duplicate merged into another lead is kept (its story and audit stay readable) but no longer listed.
+    merged_into = models.ForeignKey(
+        "self", verbose_name="объединён с", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = "лид"
@@ -66,7 +70,62 @@ class Lead(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.phone or self.email or f"Лид {self.pk}"
+        return self.name or self.phone_display or self.email or f"Лид {self.pk}"
+
+    @property
+    def phone_display(self) -> str:
+        """«+7 916 123-45-67», however the caller's number was typed."""
+        return format_phone(self.phone_norm) if self.phone_norm else self.phone
+
+
+class LeadPhone(models.Model):
+    """Another number of the same caller (a merged duplicate's): matched on repeat calls, carried on conversion."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="other_phones")
+    number = models.CharField("телефон", max_length=32)
+    number_norm = models.CharField(max_length=15, db_index=True)
+
+    class Meta:
+        verbose_name = "телефон лида"
+        verbose_name_plural = "телефоны лида"
+        constraints = [models.UniqueConstraint(fields=["lead", "number_norm"], name="lead_phone_unique")]
+
+    def __str__(self) -> str:
+        return format_phone(self.number_norm)
+
+
+class LeadMessage(models.Model):
+    """A later request of the same caller (a repeat call, a merged duplicate): the lead's history.
+
+    A repeat request sent through the API with an Idempotency-Key keeps the key
+    here, as a new lead keeps it on the lead: unique per caller.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history")
+    source = models.CharField("источник", max_length=10, choices=Deal.Source.choices, default=Deal.Source.CALL)
+    text = models.TextField("суть обращения", blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "повторное обращение"
+        verbose_name_plural = "повторные обращения"
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"], name="lead_message_idempotency_key_per_caller"
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=Q(created_by__isnull=True, idempotency_key__isnull=False),
+                name="lead_message_idempotency_key_no_caller",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.at:%d.%m.%Y %H:%M}"
 
 
 class NonTargetContact(models.Model):

@@ -10,19 +10,23 @@ import json
 import logging
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, ClientPhone, TimelineEntry
 from clients.services import client_create, timeline_add
-from crm import access
+from crm import access, outbox, relink
 from crm.errors import DomainError
 from crm.models import AuditEntry, Branch, User
-from crm.phones import normalize_email, normalize_phone
+from crm.notifications import notify
+from crm.phones import format_phone, normalize_email, normalize_phone
 from crm.roles import Role
 from crm.services import audit_record
 from deals.models import Deal
 from deals.services import deal_create
-from leads.models import Lead, NonTargetContact
+from leads.models import Lead, LeadMessage, LeadPhone, NonTargetContact
+from tasks.models import Task
 
 log = logging.getLogger(__name__)
 Action = AuditEntry.Action
@@ -60,13 +64,94 @@ def _same_request(lead: Lead, fingerprint: str, intake: dict) -> bool:
 
 
 def _replay(*, by: User | None, key: str, fingerprint: str, intake: dict) -> Lead | None:
-    """The lead this caller already sent with this key, or None; the key reused for another request is refused."""
+    """The lead this caller already sent with this key, or None; the key reused for another request is refused.
+
+    A key may have come with a repeat request that continued an open lead: then
+    it is kept on that lead's history entry, and the answer is that lead.
+    """
     lead = Lead.objects.filter(created_by=by, idempotency_key=key).first()
-    if lead is not None and not _same_request(lead, fingerprint, intake):
+    same = lead is not None and _same_request(lead, fingerprint, intake)
+    if lead is None:
+        entry = LeadMessage.objects.filter(created_by=by, idempotency_key=key).select_related("lead").first()
+        lead = entry.lead if entry else None
+        same = entry is not None and entry.idempotency_fingerprint == fingerprint
+    if lead is not None and not same:
         raise DomainError(
             f"Ключ Idempotency-Key «{key}» уже использован для другого обращения. "
             "Для нового обращения пришлите новый ключ.",
             code="idempotency_key_reused",
+        )
+    return lead
+
+
+def open_lead_q(*, phone_norm: str = "", email_norm: str = "") -> Q:
+    """Open (not converted, not closed as non-target, not merged) leads of this contact: a phone
+    matches the lead's own number or any number merged into it; an e-mail only when no phone is given."""
+    if phone_norm:
+        contact = Q(phone_norm=phone_norm) | Q(other_phones__number_norm=phone_norm)
+    elif email_norm:
+        contact = Q(email_norm=email_norm)
+    else:
+        return Q(pk__in=[])
+    return contact & Q(status__in=(Lead.Status.NEW, Lead.Status.IN_WORK), merged_into__isnull=True)
+
+
+def open_lead_of(*, phone_norm: str = "", email_norm: str = "", seen_by: User | None = None) -> Lead | None:
+    """The contact's open lead (the oldest, which holds the story), or None.
+
+    `seen_by`: only a lead this user may see (access.leads_q) is continued — the
+    answer hands the lead back, so a manager never learns a colleague's lead
+    through a phone number; the heads merge such duplicates later.
+    """
+    qs = Lead.objects.filter(open_lead_q(phone_norm=phone_norm, email_norm=email_norm))
+    if seen_by is not None:
+        qs = qs.filter(access.leads_q(seen_by))
+    return qs.order_by("id").first()
+
+
+def _continue(*, lead: Lead, by: User | None, intake: dict, key: str | None, fingerprint: str) -> Lead:
+    """A repeat request from an open lead's contact: appended to that lead's history, not a second lead."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        LeadMessage.objects.create(
+            lead=lead,
+            source=intake["source"],
+            text=intake["message"],
+            created_by=by,
+            idempotency_key=key,
+            idempotency_fingerprint=fingerprint,
+        )
+        changed = []
+        # What the first call did not leave (a name, an e-mail, the service line) the repeat one fills in.
+        for field in ("name", "service_line"):
+            if intake[field] and not getattr(lead, field):
+                setattr(lead, field, intake[field])
+                changed.append(field)
+        if intake["email_norm"] and not lead.email_norm:
+            lead.email, lead.email_norm = intake["email"], intake["email_norm"]
+            changed += ["email", "email_norm"]
+        if changed:
+            lead.save(update_fields=changed)
+        audit_record(
+            actor=by,
+            action=Action.UPDATE,
+            target=lead,
+            changes={"repeat_request": intake["source"], "message": intake["message"][:200]},
+        )
+        if lead.client_id:
+            timeline_add(
+                client=lead.client,
+                kind=TimelineEntry.Kind.LEAD,
+                actor=by,
+                text=f"Повторное обращение ({Deal.Source(intake['source']).label}): "
+                f"{intake['message'][:200] or 'без текста'}",
+            )
+    if lead.assigned_to_id:
+        notify(
+            users=[lead.assigned_to],
+            text=f"Повторное обращение: {lead}",
+            url=reverse("leads:detail", args=[lead.pk]),
+            skip=by,
         )
     return lead
 
@@ -95,6 +180,9 @@ def lead_create(
     idempotency_key: str | None = None,
 ) -> tuple[Lead, bool]:
     """Take in a request: store it, then route it. Returns (lead, created).
+
+    A request from the contact of an open lead continues that lead (its
+    history gets the new request) and comes back with created=False.
 
     An idempotency key is the caller's own (`by`; None is the intake with no
     caller): the same caller, key and request give back the first lead
@@ -125,6 +213,24 @@ def lead_create(
         existing = _replay(by=by, key=idempotency_key, fingerprint=fingerprint, intake=intake)
         if existing:
             return existing, False
+    earlier = open_lead_of(phone_norm=phone_norm, email_norm=email_norm, seen_by=by)
+    if earlier is not None:
+        try:
+            lead = _continue(
+                lead=earlier,
+                by=by,
+                intake={**intake, "email": email.strip()},
+                key=idempotency_key,
+                fingerprint=fingerprint,
+            )
+        except IntegrityError:
+            # Two requests of this caller with one key raced; the other stored it first.
+            lead = None
+            if idempotency_key:
+                lead = _replay(by=by, key=idempotency_key, fingerprint=fingerprint, intake=intake)
+            if lead is None:
+                raise
+        return lead, False
     try:
         with transaction.atomic():
             lead = Lead.objects.create(
@@ -275,7 +381,7 @@ def lead_convert(
         raise DomainError("Менеджер создаёт сделку на себя; РОП — на менеджера своего филиала.", field="manager")
     if client is None:
         data = dict(client_data or {})
-        phones = data.pop("phones", None) or ([lead.phone] if lead.phone else [])
+        phones = data.pop("phones", None) or lead_phones(lead)
         data.setdefault("email", lead.email)
         client = client_create(by=by, branch=manager.branch, manager=manager, phones=phones, **data)
     deal = deal_create(
@@ -283,5 +389,156 @@ def lead_convert(
     )
     lead.status, lead.client, lead.deal = Lead.Status.CONVERTED, client, deal
     lead.save(update_fields=["status", "client", "deal"])
+    _story_to_timeline(lead, client=client, deal=deal)
+    # The lead's tasks and «дела» (the consultation the call-centre booked) now belong to the client and the deal.
+    Task.objects.filter(lead=lead, client__isnull=True).update(client=client)
+    Task.objects.filter(lead=lead, deal__isnull=True).update(deal=deal)
+    relink.run("lead.converted", lead=lead, client=client, deal=deal, by=by)
     audit_record(actor=by, action=Action.UPDATE, target=lead, changes={"status": "converted", "deal": deal.pk})
     return deal
+
+
+def lead_phones(lead: Lead) -> list[str]:
+    """The lead's numbers, its own first, formatted: what a client card made from it gets."""
+    numbers = [lead.phone_norm] if lead.phone_norm else []
+    numbers += [n for n in lead.other_phones.order_by("id").values_list("number_norm", flat=True) if n not in numbers]
+    return [format_phone(n) for n in numbers]
+
+
+def _story_to_timeline(lead: Lead, *, client: Client, deal: Deal) -> None:
+    """The lead's story opens the client's history: who took each call and what was asked, at the time it was."""
+    taker = lead.created_by.short_name if lead.created_by else "без оператора"
+    entries = [
+        TimelineEntry(
+            client=client,
+            deal=deal,
+            kind=TimelineEntry.Kind.LEAD,
+            actor=lead.created_by,
+            at=lead.created_at,
+            text=f"Обращение ({lead.get_source_display()}, принял(а): {taker}): {lead.message or 'без текста'}",
+            data={"lead": lead.pk},
+        )
+    ]
+    for m in lead.history.select_related("created_by").order_by("at", "id"):
+        who = m.created_by.short_name if m.created_by else "без оператора"
+        entries.append(
+            TimelineEntry(
+                client=client,
+                deal=deal,
+                kind=TimelineEntry.Kind.LEAD,
+                actor=m.created_by,
+                at=m.at,
+                text=f"Повторное обращение ({m.get_source_display()}, принял(а): {who}): {m.text or 'без текста'}",
+                data={"lead": lead.pk},
+            )
+        )
+    TimelineEntry.objects.bulk_create(entries)
+
+
+# --- merging duplicates ------------------------------------------------------------------------
+
+MERGE_FORBIDDEN = "Объединять дубликаты может РОП своего филиала, директор или офис-менеджер."
+
+
+def _repoint(model, *, other, survivor, skip=()) -> dict[str, int]:
+    """Every row of every app that points at `other` now points at `survivor`.
+
+    Asked of the model's reverse relations, so rows of apps above this one
+    («дела», Disk records…) follow without this app knowing them. One-to-one
+    rows (the Disk folder record) stay with the duplicate: the survivor has its own.
+    """
+    moved = {}
+    for rel in model._meta.related_objects:
+        if rel.one_to_one or rel.many_to_many or rel.get_accessor_name() in skip:
+            continue
+        count = rel.related_model._base_manager.filter(**{rel.field.name: other}).update(**{rel.field.name: survivor})
+        if count:
+            moved[rel.get_accessor_name()] = count
+    return moved
+
+
+def _check_merge(by: User, survivor, other, *, allowed) -> None:
+    if survivor.pk == other.pk:
+        raise DomainError("Выберите две разные записи.", field="other")
+    if not (allowed(by, survivor) and allowed(by, other)):
+        raise DomainError(MERGE_FORBIDDEN, code="forbidden")
+    if survivor.merged_into_id or other.merged_into_id:
+        raise DomainError("Запись уже объединена с другой.", code="state")
+
+
+@transaction.atomic
+def lead_merge(*, survivor: Lead, other: Lead, by: User) -> Lead:
+    """Two leads of one caller become one: `other`'s phones, history, «дела» and tasks move to `survivor`;
+    `other` is kept, marked merged into it and no longer listed."""
+    locked = {lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk])}
+    survivor, other = locked.get(survivor.pk, survivor), locked.get(other.pk, other)
+    _check_merge(by, survivor, other, allowed=access.may_merge_lead)
+    if Lead.Status.CONVERTED in (survivor.status, other.status):
+        raise DomainError("По лиду уже создана сделка: объединяйте клиентов.", code="state")
+    have = {survivor.phone_norm, *survivor.other_phones.values_list("number_norm", flat=True)}
+    for norm in [other.phone_norm, *other.other_phones.values_list("number_norm", flat=True)]:
+        if norm and norm not in have:
+            LeadPhone.objects.create(lead=survivor, number=format_phone(norm), number_norm=norm)
+            have.add(norm)
+    LeadPhone.objects.filter(lead=other).delete()
+    # The duplicate's first request becomes a line of the survivor's history, at the time it came.
+    LeadMessage.objects.create(
+        lead=survivor, source=other.source, text=other.message, at=other.created_at, created_by=other.created_by
+    )
+    moved = _repoint(Lead, other=other, survivor=survivor, skip={"other_phones"})
+    changed = []
+    for field in ("name", "email", "email_norm", "service_line", "branch_id", "client_id"):
+        if not getattr(survivor, field) and getattr(other, field):
+            setattr(survivor, field, getattr(other, field))
+            changed.append(field)
+    if changed:
+        survivor.save(update_fields=[f.removesuffix("_id") for f in changed])
+    other.merged_into = survivor
+    other.save(update_fields=["merged_into"])
+    audit_record(
+        actor=by, action=Action.UPDATE, target=survivor, changes={"merged": other.pk, "moved": moved, "filled": changed}
+    )
+    audit_record(actor=by, action=Action.UPDATE, target=other, changes={"merged_into": survivor.pk})
+    return survivor
+
+
+@transaction.atomic
+def client_merge(*, survivor: Client, other: Client, by: User) -> Client:
+    """Two cards of one person become one: phones, history, deals, «дела», tasks, leads and documents of
+    `other` move to `survivor`; `other` is kept, marked merged into it and no longer listed."""
+    locked = {c.pk: c for c in Client.objects.select_for_update().filter(pk__in=[survivor.pk, other.pk])}
+    survivor, other = locked.get(survivor.pk, survivor), locked.get(other.pk, other)
+    _check_merge(by, survivor, other, allowed=access.may_merge_client)
+    # One number once per card (ClientPhone is unique per client and number): the duplicate's copies go.
+    have = set(survivor.phones.values_list("number_norm", flat=True))
+    other.phones.filter(number_norm__in=have).delete()
+    other.phones.update(client=survivor, is_primary=False)
+    # The documents land in the survivor's Disk folder: the mirror uploads what is not there yet.
+    other.documents.update(on_disk_at=None)
+    moved = _repoint(Client, other=other, survivor=survivor, skip={"phones"})
+    changed = []
+    for field in ("email", "birth_date", "address", "region", "passport", "snils", "inn", "ogrn", "consent_at"):
+        if not getattr(survivor, field) and getattr(other, field):
+            setattr(survivor, field, getattr(other, field))
+            changed.append(field)
+    numbers = list(survivor.phones.values_list("number_norm", flat=True))
+    survivor.search_key = " ".join(
+        [survivor.display_name.casefold(), *numbers, normalize_email(survivor.email)]
+    ).strip()
+    survivor.save(update_fields=[*changed, "search_key"])
+    survivor.deals.exclude(search_key=survivor.search_key).update(search_key=survivor.search_key)
+    other.merged_into = survivor
+    other.save(update_fields=["merged_into"])
+    timeline_add(
+        client=survivor,
+        kind=TimelineEntry.Kind.CHANGE,
+        actor=by,
+        text=f"Объединён с дубликатом «{other.display_name}» (№{other.pk}): его история, сделки и дела — здесь.",
+        data={"merged": other.pk},
+    )
+    audit_record(
+        actor=by, action=Action.UPDATE, target=survivor, changes={"merged": other.pk, "moved": moved, "filled": changed}
+    )
+    audit_record(actor=by, action=Action.UPDATE, target=other, changes={"merged_into": survivor.pk})
+    outbox.publish("client.changed", key=survivor.pk, reason="объединение")
+    return survivor

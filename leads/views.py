@@ -1,9 +1,14 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from clients import selectors as client_selectors
+from clients.models import Client
 from clients.selectors import contact_lookup
 from crm import access
 from crm import selectors as crm_selectors
@@ -12,8 +17,10 @@ from crm.forms_util import add_domain_error
 from crm.models import User
 from crm.phones import normalize_email, normalize_phone
 from leads import selectors, services
-from leads.forms import AssignForm, ConvertForm, LeadIntakeForm, NonTargetForm
+from leads.forms import AssignForm, ConvertForm, LeadIntakeForm, MergeForm, NonTargetForm
 from leads.models import Lead
+
+OPEN = (Lead.Status.NEW, Lead.Status.IN_WORK)
 
 
 def _managers(user) -> list[User]:
@@ -61,14 +68,19 @@ def lead_new_view(request):
         branches=branches,
         managers=managers,
         # A manager's own intake goes to themselves; the others pick, or leave it to the head.
-        initial={"assigned_to": request.user.pk if [m.pk for m in managers] == [request.user.pk] else None},
+        initial={
+            "assigned_to": request.user.pk if [m.pk for m in managers] == [request.user.pk] else None,
+            # From a search hit: a known contact's new request.
+            "phone": request.GET.get("phone", "")[:32],
+            "email": request.GET.get("email", "")[:254],
+        },
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         manager = next((m for m in managers if m.pk == d["assigned_to"]), None)
         branch = next((b for b in branches if b.pk == d["branch"]), None)
         try:
-            lead, _ = services.lead_create(
+            lead, created = services.lead_create(
                 by=request.user,
                 source=d["source"],
                 phone=d["phone"],
@@ -84,14 +96,26 @@ def lead_new_view(request):
         else:
             if lead.routed_to_office:
                 messages.warning(request, "Контакт отмечен как нецелевой: обращение передано офис-менеджеру.")
+            elif not created:
+                messages.success(request, f"Повторное обращение добавлено к открытому лиду №{lead.pk}.")
             else:
                 messages.success(request, "Обращение сохранено.")
-            return (
-                redirect("leads:detail", pk=lead.pk)
-                if selectors.leads_visible_to(request.user).filter(pk=lead.pk).exists()
-                else redirect("leads:new")
-            )
+            books = access.may_book_meetings(request.user) and not lead.routed_to_office
+            if books and request.POST.get("then") == "book":
+                # «Сохранить и записать»: straight to the free slots, each booking for this lead.
+                return redirect(_booking_url(lead))
+            if selectors.leads_visible_to(request.user).filter(pk=lead.pk).exists():
+                return redirect("leads:detail", pk=lead.pk)
+            return redirect("leads:new")
     return render(request, "leads/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _booking_url(lead: Lead) -> str:
+    """The free-slot grid of the lead's branch, each slot booking for this lead."""
+    query = {"lead": lead.pk}
+    if lead.branch_id:
+        query["branch"] = lead.branch_id
+    return reverse("activities:booking") + "?" + urlencode(query)
 
 
 @login_required
@@ -116,6 +140,29 @@ def lead_lookup_view(request):
     )
 
 
+def _convert_initial(request, lead) -> dict:
+    """The conversion form as the lead left it: the caller's name split into the card's fields.
+
+    A name said as one word is the first name (callers introduce themselves so);
+    «Фамилия Имя [Отчество]» fills all three. The manager is the lead's own
+    when the user may open a case for them, else the user.
+    """
+    parts = lead.name.split()
+    names: dict = {}
+    if len(parts) == 1:
+        names = {"first_name": parts[0]}
+    elif parts:
+        names = {"last_name": parts[0], "first_name": parts[1], "patronymic": " ".join(parts[2:])}
+    assignee = lead.assigned_to if lead.assigned_to_id else None
+    manager = assignee if assignee and access.may_open_case_for(request.user, assignee) else request.user
+    return {
+        "service_line": lead.service_line or "db",
+        "manager": manager.pk,
+        "existing_client": bool(lead.client_id),
+        **names,
+    }
+
+
 def _detail(request, lead, **forms):
     managers = _managers(request.user)
     return render(
@@ -123,19 +170,16 @@ def _detail(request, lead, **forms):
         "leads/detail.html",
         {
             "lead": lead,
+            "history": selectors.lead_history(lead),
+            "booking_url": _booking_url(lead)
+            if access.may_book_meetings(request.user) and lead.status in OPEN and not lead.routed_to_office
+            else "",
+            "may_merge": access.may_merge_lead(request.user, lead) and not lead.merged_into_id,
             "assign_form": forms.get("assign_form")
             or (AssignForm(managers=managers) if managers and access.may_assign_leads(request.user) else None),
             "non_target_form": forms.get("non_target_form") or NonTargetForm(),
             "convert_form": forms.get("convert_form")
-            or ConvertForm(
-                managers=managers,
-                initial={
-                    "service_line": lead.service_line or "db",
-                    "manager": request.user.pk,
-                    "existing_client": bool(lead.client_id),
-                    "last_name": (lead.name.split() or [""])[0],
-                },
-            ),
+            or ConvertForm(managers=managers, initial=_convert_initial(request, lead)),
             "can_convert": bool(managers) and access.can_work_records(request.user),
             "contacts": selectors.non_target_contacts(request.user).filter(
                 value__in=[v for v in (lead.phone_norm, lead.email_norm) if v]
@@ -241,3 +285,72 @@ def non_target_lift_view(request, contact_id: int):
     else:
         messages.success(request, f"Отметка снята: {contact.value}.")
     return redirect("leads:office")
+
+
+# --- merging duplicates ----------------------------------------------------------------------
+
+
+def _require_merge(user) -> None:
+    if not access.may_merge_duplicates(user):
+        raise PermissionDenied(services.MERGE_FORBIDDEN)
+
+
+def _merge_page(request, *, record, candidates, kind: str, merge):
+    """GET: the record, its likely duplicates and the form; POST: merge and open the survivor."""
+    form = MergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            survivor = merge(other_pk=d["other"], keep_this=d["keep"] == "this")
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Дубликаты объединены.")
+            return survivor
+    return render(
+        request,
+        "leads/merge.html",
+        {"record": record, "candidates": candidates, "form": form, "kind": kind},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def lead_merge_view(request, pk: int):
+    _require_merge(request.user)
+    lead = selectors.mergeable_lead(request.user, pk)
+
+    def merge(*, other_pk: int, keep_this: bool):
+        other = selectors.mergeable_lead(request.user, other_pk)
+        survivor, gone = (lead, other) if keep_this else (other, lead)
+        return services.lead_merge(survivor=survivor, other=gone, by=request.user)
+
+    result = _merge_page(
+        request, record=lead, candidates=selectors.merge_candidates(request.user, lead), kind="lead", merge=merge
+    )
+    return redirect("leads:detail", pk=result.pk) if isinstance(result, Lead) else result
+
+
+@login_required
+def client_merge_view(request, pk: int):
+    _require_merge(request.user)
+    client = client_selectors.client_for_merge(request.user, pk)
+
+    def merge(*, other_pk: int, keep_this: bool):
+        other = client_selectors.client_for_merge(request.user, other_pk)
+        survivor, gone = (client, other) if keep_this else (other, client)
+        return services.client_merge(survivor=survivor, other=gone, by=request.user)
+
+    result = _merge_page(
+        request,
+        record=client,
+        candidates=client_selectors.client_merge_candidates(request.user, client),
+        kind="client",
+        merge=merge,
+    )
+    if isinstance(result, Client):
+        # The office manager may merge a card it may not open: back to the merge page of the survivor then.
+        if access.may_open_client(request.user, result):
+            return redirect("clients:client_detail", pk=result.pk)
+        return redirect("leads:client_merge", pk=result.pk)
+    return result

@@ -119,11 +119,14 @@ class PrForm(BootstrapMixin, forms.Form):
     essence = forms.CharField(label="Суть вопроса", widget=forms.Textarea(attrs={"rows": 2}))
     facts = forms.CharField(label="Полная информация", widget=forms.Textarea(attrs={"rows": 4}))
     proposal = forms.CharField(label="Предлагаемое решение", widget=forms.Textarea(attrs={"rows": 3}))
-    deal = forms.IntegerField(label="№ сделки (если вопрос о сделке)", required=False, min_value=1)
+    # A select of deals, filled by the search box above it (tasks:deal_options): people know the
+    # client's name, not the deal's internal number.
+    deal = forms.IntegerField(label="Сделка (если вопрос о сделке)", required=False, min_value=1, widget=forms.Select)
     files = MultipleFileField(label="Документы")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, deal_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["deal"].widget.choices = [("", "— без сделки —"), *deal_choices]
         self.fields["proposal"].error_messages["required"] = "В ПР укажите предлагаемое решение."
         self.fields["essence"].error_messages["required"] = "В ПР укажите суть вопроса."
         self.fields["facts"].error_messages["required"] = "В ПР укажите полную информацию."

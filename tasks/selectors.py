@@ -241,6 +241,32 @@ def tasks_needing_attention(user: User, *, scope: str = "mine", limit: int = 8) 
     return list(qs.select_related("responsible").order_by("deadline", "pk")[:limit])
 
 
+def prs_awaiting_decision(user: User, *, limit: int = 8) -> list[Task]:
+    """ПР on `user`'s desk for a decision (they are its responsible and it is open): the head's home page."""
+    qs = tasks_visible_to(user).filter(form=Task.Form.PR, responsible_id=user.pk, status__in=Task.OPEN)
+    return list(qs.select_related("author").order_by("deadline", "pk")[:limit])
+
+
+DEAL_PICK_LIMIT = 20
+
+
+def deals_to_pick(user: User, text: str) -> list:
+    """Deals `user` may open whose client's name (or phone) holds every word of `text`, or whose number
+    is `text`: the ПР form finds a deal by the client's name. Newest first, at most DEAL_PICK_LIMIT."""
+    deal_model = Task._meta.get_field("deal").related_model
+    words = text.casefold().split()[:4]
+    if not words or (len(text.strip()) < 2 and not text.strip().isdigit()):
+        return []
+    found = deal_model.objects.filter(access.deals_q(user))
+    if len(words) == 1 and words[0].isdigit():
+        found = found.filter(Q(pk=int(words[0])) | Q(search_key__contains=words[0]))
+    else:
+        # The deal's search_key is its client's casefolded name and phones (SQLite's LIKE folds only Latin).
+        for word in words:
+            found = found.filter(search_key__contains=word)
+    return list(found.select_related("client").order_by("-pk")[:DEAL_PICK_LIMIT])
+
+
 def deal_for_task(user: User, pk):
     """The deal a task is linked to: one `user` may open, else 404.
 

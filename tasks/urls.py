@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.task_list_view, name="list"),
     path("new/", views.task_create_view, name="new"),
     path("new/pr/", views.pr_create_view, name="new_pr"),
+    path("new/pr/deals/", views.deal_options_view, name="deal_options"),
     path("reports/", views.reports_view, name="reports"),
     path("reports/<int:pk>/stop/", views.report_stop_view, name="report_stop"),
     path("efficiency/", views.efficiency_view, name="efficiency"),

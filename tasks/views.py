@@ -1,5 +1,6 @@
 """Task pages: thin — parse the input, call tasks.services, show the result."""
 
+import calendar
 from datetime import timedelta
 
 from django.contrib import messages
@@ -116,9 +117,41 @@ def task_create_view(request):
     return render(request, "tasks/form.html", {"form": form}, status=status)
 
 
+def _deal_choice(user, raw) -> list[tuple[int, str]]:
+    """The deal already chosen (a form sent back with errors, a link from the deal card) as the select's option."""
+    if not str(raw or "").isdigit():
+        return []
+    try:
+        deal = selectors.deal_for_task(user, int(raw))
+    except Http404:
+        return []
+    return [(deal.pk, deal_option_label(deal))]
+
+
+def deal_option_label(deal) -> str:
+    return f"{deal.client.display_name} — сделка № {deal.pk}, {deal.get_service_line_display().split(' — ')[0]}"
+
+
+@login_required
+def deal_options_view(request):
+    """The ПР form's deal search (htmx): the <option>s of the deals the user may open matching `deal_q`."""
+    deals = selectors.deals_to_pick(request.user, request.GET.get("deal_q", ""))
+    return render(
+        request,
+        "tasks/_deal_options.html",
+        {"options": [(d.pk, deal_option_label(d)) for d in deals], "searched": bool(request.GET.get("deal_q"))},
+    )
+
+
 @login_required
 def pr_create_view(request):
-    form = PrForm(request.POST or None, request.FILES or None)
+    chosen = request.POST.get("deal") if request.method == "POST" else request.GET.get("deal")
+    form = PrForm(
+        request.POST or None,
+        request.FILES or None,
+        deal_choices=_deal_choice(request.user, chosen),
+        initial={"deal": chosen} if str(chosen or "").isdigit() else None,
+    )
     supervisor = request.user.supervisor
     if request.method == "POST" and form.is_valid():
         deal = _linked_deal(request, form)
@@ -394,9 +427,12 @@ def report_stop_view(request, pk: int):
 
 @login_required
 def efficiency_view(request):
-    form = EfficiencyForm(request.GET or None)
+    # The current month by default, its end included: tasks due later this month count too, and
+    # the fields show the period instead of blanks (a day's window showed an empty table).
     today = timezone.localdate()
-    date_from, date_to = today.replace(day=1), today
+    date_from = today.replace(day=1)
+    date_to = today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    form = EfficiencyForm(request.GET or None, initial={"date_from": date_from, "date_to": date_to})
     if form.is_valid():
         date_from = form.cleaned_data["date_from"] or date_from
         date_to = form.cleaned_data["date_to"] or date_to

@@ -19,11 +19,12 @@ from clients.models import Client
 from crm import services as crm_services
 from crm.models import AuditEntry, OutboxJob
 from crm.notifications import notify
-from deals.services import deal_move_to_stage, payment_record
+from deals.services import deal_move_to_stage, hearing_add, payment_record
+from leads.models import Lead
 from leads.services import lead_create, lead_mark_non_target
 from tasks import services as task_services
 from tests.conftest import token_client
-from tests.factories import UserFactory, contract_data, make_client, make_deal
+from tests.factories import UserFactory, contract_data, court_data, make_client, make_deal
 
 N = 2
 _seq = itertools.count(1)
@@ -62,6 +63,27 @@ def seed_notifications(p, n):
 def seed_leads(p, n):
     for i in range(n):
         lead_create(by=p["callcenter"], source="call", phone=_phone(), name=f"Лид {i}", assigned_to=p["manager.msk"])
+
+
+def seed_duplicate_leads(p, n):
+    """Leads of one caller under different phones: each a merge candidate of the others."""
+    for _ in range(n):
+        lead_create(
+            by=p["callcenter"], source="call", phone=_phone(), name="Дублёва Ольга", assigned_to=p["manager.msk"]
+        )
+
+
+def seed_duplicate_clients(p, n):
+    for _ in range(n):
+        make_client(manager=p["manager.msk"], last_name="Дублёва", first_name="Ольга", phones=[_phone()])
+
+
+def _first_lead_named(name):
+    return Lead.objects.filter(name=name).order_by("pk").first()
+
+
+def _first_client_named(last_name):
+    return Client.objects.filter(last_name=last_name).order_by("pk").first()
 
 
 def seed_office_queue(p, n):
@@ -141,6 +163,18 @@ def _meetings(p, n):
         )
 
 
+def _hearings(p, n):
+    """Court hearings of the Moscow branch's cases tomorrow: what a lawyer's calendar shows."""
+    manager = p["manager.msk"]
+    day = _tomorrow()
+    for _ in range(n):
+        deal = make_deal(manager=manager, last_name=f"Клиент{next(_seq)}", phones=[_phone()])
+        deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager, data=contract_data())
+        deal_move_to_stage(deal=deal, stage="db_in_court", by=manager, data={**contract_data(), **court_data()})
+        starts = timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 9 + next(_seq) % 8, 0))
+        hearing_add(deal=deal, by=p["lawyer.msk"], date=starts)
+
+
 def seed_clients_state(status):
     def seed(p, n):
         for _ in range(n):
@@ -162,6 +196,20 @@ def seed_activities(p, n):
     seed_my_day(p, n)
 
 
+def seed_search(p, n):
+    """Clients, deals and leads the query «поисков» / «+7 903 55» finds."""
+    for _ in range(n):
+        k = next(_seq)
+        make_deal(manager=p["manager.msk"], last_name=f"Поисков{k}", phones=[f"+7903550{k:04d}"])
+        lead_create(
+            by=p["callcenter"],
+            source="call",
+            phone=f"+7903551{k:04d}",
+            name=f"Поисков {k}",
+            assigned_to=p["manager.msk"],
+        )
+
+
 # --- the cases: (id, who, how, url, seeder) ---------------------------------------------------
 
 WEB, API = "web", "api"
@@ -173,11 +221,27 @@ CASES = [
     ("leads_list_head", "rop.msk", WEB, lambda p: reverse("leads:list"), seed_leads),
     ("leads_list_callcenter", "callcenter", WEB, lambda p: reverse("leads:list"), seed_leads),
     ("leads_office", "office", WEB, lambda p: reverse("leads:office"), seed_office_queue),
+    (
+        "lead_merge_page",
+        "rop.msk",
+        WEB,
+        lambda p: reverse("leads:merge", args=[_first_lead_named("Дублёва Ольга").pk]),
+        seed_duplicate_leads,
+    ),
+    (
+        "client_merge_page",
+        "office",
+        WEB,
+        lambda p: reverse("leads:client_merge", args=[_first_client_named("Дублёва").pk]),
+        seed_duplicate_clients,
+    ),
     ("deals_list", "manager.msk", WEB, lambda p: reverse("deals:list"), seed_deals),
     ("deals_list_director", "director", WEB, lambda p: reverse("deals:list"), seed_deals),
     ("deals_board_du", "manager.msk", WEB, lambda p: reverse("deals:board", args=["du"]), seed_du_deals),
     ("deals_board_db_head", "rop.msk", WEB, lambda p: reverse("deals:board", args=["db"]), seed_deals),
     ("payments_table", "manager.msk", WEB, lambda p: reverse("deals:payments_table"), seed_payments),
+    ("payments_register", "manager.msk", WEB, lambda p: reverse("payments:register"), seed_payments),
+    ("payments_register_director", "director", WEB, lambda p: reverse("payments:register"), seed_payments),
     ("tasks_mine", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=mine", seed_tasks),
     ("tasks_assigned", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=assigned", seed_tasks),
     ("tasks_co", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=co", seed_tasks),
@@ -229,11 +293,32 @@ CASES = [
         lambda p: reverse("activities:clients_state", args=["lost"]),
         seed_clients_state(Client.Status.LOST),
     ),
+    (
+        "calendar_branch",
+        "rop.msk",
+        WEB,
+        lambda p: reverse("activities:calendar_branch") + f"?date={_tomorrow()}",
+        _meetings,
+    ),
+    (
+        "calendar_lawyer",
+        "lawyer.msk",
+        WEB,
+        lambda p: reverse("activities:calendar_of", args=[p["lawyer.msk"].pk]) + f"?view=week&date={_tomorrow()}",
+        _hearings,
+    ),
     ("disk_status", "admin", WEB, lambda p: reverse("integrations:disk_status"), seed_outbox),
     *[
         (f"home_{who}", who, WEB, lambda p: reverse("home"), seed_manager_tasks)
         for who in ("admin", "lawyer.msk", "office")
     ],
+    ("clients_list", "manager.msk", WEB, lambda p: reverse("clients:list"), seed_deals),
+    ("clients_list_director", "director", WEB, lambda p: reverse("clients:list") + "?status=active", seed_deals),
+    ("search_page", "manager.msk", WEB, lambda p: reverse("search") + "?q=поисков", seed_search),
+    ("search_page_director", "director", WEB, lambda p: reverse("search") + "?q=903+55", seed_search),
+    ("search_page_callcenter", "callcenter", WEB, lambda p: reverse("search") + "?q=903+55", seed_search),
+    ("search_box", "rop.msk", WEB, lambda p: reverse("search_box") + "?q=поисков", seed_search),
+    ("api_search", "manager.msk", API, lambda p: "/api/v1/search/?q=поисков", seed_search),
     ("api_users", "director", API, lambda p: "/api/v1/users/", seed_staff),
     ("api_leads", "rop.msk", API, lambda p: "/api/v1/leads/", seed_leads),
     ("api_clients", "manager.msk", API, lambda p: "/api/v1/clients/", seed_deals),
@@ -248,14 +333,20 @@ EXPECTED: dict = {
     "staff_list": 6,
     "audit_list": 4,
     "notifications": 4,
+    "calendar_branch": 7,
+    "calendar_lawyer": 8,
     "leads_list_head": 4,
     "leads_list_callcenter": 4,
     "leads_office": 5,
+    "lead_merge_page": 5,
+    "client_merge_page": 7,
     "deals_list": 5,
     "deals_list_director": 7,
     "deals_board_du": 9,
     "deals_board_db_head": 11,
     "payments_table": 3,
+    "payments_register": 7,
+    "payments_register_director": 9,
     "tasks_mine": 5,
     "tasks_assigned": 5,
     "tasks_co": 5,
@@ -263,7 +354,7 @@ EXPECTED: dict = {
     "tasks_branch": 5,
     "tasks_all": 5,
     "tasks_reports": 6,
-    "tasks_efficiency": 4,
+    "tasks_efficiency": 5,  # the whole month by default: the seeded tasks are in it, + the employees
     "my_day": 9,
     "calendar_day": 7,
     "calendar_week": 7,
@@ -275,8 +366,15 @@ EXPECTED: dict = {
     "home_admin": 7,
     "home_lawyer.msk": 6,
     "home_office": 6,
+    "clients_list": 5,
+    "clients_list_director": 7,
+    "search_page": 7,
+    "search_page_director": 7,
+    "search_page_callcenter": 6,
+    "search_box": 7,
+    "api_search": 5,
     "api_users": 2,
-    "api_leads": 2,
+    "api_leads": 3,
     "api_clients": 3,
     "api_deals": 3,
     "api_payments": 2,

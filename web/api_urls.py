@@ -6,6 +6,7 @@ from crm.api import views
 from deals import api as deals_api
 from leads import api as leads_api
 from tasks import api as tasks_api
+from web import api as web_api
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("meetings/", activities.MeetingCreateApi.as_view(), name="api-meetings"),
     path("meetings/free-slots/", activities.FreeSlotsApi.as_view(), name="api-free-slots"),
     path("meetings/<int:pk>/cancel/", activities.MeetingCancelApi.as_view(), name="api-meeting-cancel"),
+    path("search/", web_api.SearchApi.as_view(), name="api-search"),
     path("tasks/", tasks_api.TaskListApi.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", tasks_api.TaskDetailApi.as_view(), name="api-task-detail"),
     path("tasks/<int:pk>/comment/", tasks_api.TaskCommentApi.as_view(), name="api-task-comment"),

@@ -18,7 +18,7 @@ from crm import access, selectors
 from crm.models import AuditEntry, User
 from crm.roles import BRANCH_ROLES, RANK, TOP_ROLES
 from deals.selectors import overdue_instalments
-from tasks.selectors import tasks_needing_attention
+from tasks.selectors import prs_awaiting_decision, tasks_needing_attention
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,10 @@ def my_tasks_block(user: User) -> dict:
     return {"rows": tasks_needing_attention(user, scope="mine"), "scope": "mine"}
 
 
+def pr_to_decide_block(user: User) -> dict:
+    return {"rows": prs_awaiting_decision(user)}
+
+
 def team_overdue_tasks_block(user: User) -> dict:
     tab = "all" if access.sees_everything(user) else "branch"
     return {"rows": tasks_needing_attention(user, scope="team"), "scope": "team", "tab": tab}
@@ -117,6 +121,7 @@ MANAGERS_ON_DUTY = Block("web/home/_managers_on_duty.html", managers_on_duty_blo
 MY_TASKS = Block("web/home/_tasks.html", my_tasks_block)
 ACTIVITY_RULE = Block("web/home/_activity_rule.html", activity_rule_block)
 TEAM_OVERDUE_TASKS = Block("web/home/_tasks.html", team_overdue_tasks_block)
+PR_TO_DECIDE = Block("web/home/_pr_to_decide.html", pr_to_decide_block)
 
 # The blocks by the names crm.access.home_page gives each role.
 BLOCKS = {
@@ -131,6 +136,7 @@ BLOCKS = {
     "activity_rule": ACTIVITY_RULE,
     "team_overdue_tasks": TEAM_OVERDUE_TASKS,
     "overdue_payments": OVERDUE_PAYMENTS,
+    "pr_to_decide": PR_TO_DECIDE,
 }
 
 

@@ -15,6 +15,10 @@ class NavItem:
     url_name: str
     offered: Callable[[object], bool]  # the access question the page itself asks
     section: str  # the first path segment that marks the item active
+    # Rarely used items fold into «Ещё ▾», so the bar fits 1024 px with the bell,
+    # the search box and the user menu beside it.
+    more: bool = False
+    args: tuple = ()  # the URL's arguments: «Отстойник» is the pool tab of the client-state page
 
 
 # Each item is offered by the same access function its page (and API) asks, so the
@@ -25,16 +29,17 @@ NAV_ITEMS = [
     NavItem("Новое обращение", "leads:new", access.works_front_desk, "leads/new"),
     NavItem("Лиды", "leads:list", access.may_work_leads, "leads"),
     NavItem("Нецелевые", "leads:office", access.offers_non_target_queue, "leads/office"),
+    NavItem("Отстойник", "activities:clients_state", access.offers_client_pool, "clients/state", args=("pool",)),
     NavItem("Сделки", "deals:list", access.may_see_deals, "deals"),
     NavItem("Задачи", "tasks:list", access.is_active_staff, "tasks"),
     NavItem("Календарь", "activities:calendar", access.is_active_staff, "calendar"),
     NavItem("Запись", "activities:booking", access.may_book_meetings, "booking"),
-    NavItem("Платежи", "deals:payments_table", access.may_view_payments_register, "deals/payments"),
-    NavItem("Сотрудники", "crm:staff_list", access.is_active_staff, "staff"),
-    NavItem("Журнал", "crm:audit_list", access.can_read_audit_log, "audit"),
-    NavItem("Диск", "integrations:disk_status", access.can_read_audit_log, "integrations"),
-    NavItem("API", "api-docs", access.offers_api_docs, "api"),
-    NavItem("Администрирование", "admin:index", access.may_use_admin_site, "admin"),
+    NavItem("Платежи", "payments:register", access.may_view_payments_register, "payments"),
+    NavItem("Сотрудники", "crm:staff_list", access.is_active_staff, "staff", more=True),
+    NavItem("Журнал", "crm:audit_list", access.can_read_audit_log, "audit", more=True),
+    NavItem("Диск", "integrations:disk_status", access.can_read_audit_log, "integrations", more=True),
+    NavItem("API", "api-docs", access.offers_api_docs, "api", more=True),
+    NavItem("Администрирование", "admin:index", access.may_use_admin_site, "admin", more=True),
 ]
 
 
@@ -53,23 +58,27 @@ def navigation(request):
         return {"nav_items": []}
     path = request.path.strip("/")
     # The most specific item wins: «/leads/new/» lights «Новое обращение», not «Лиды»;
-    # «/deals/payments/» lights «Платежи», not «Сделки».
+    # «/deals/board/db/» lights «Сделки», «/payments/» lights «Платежи».
     matching = [i for i in items if i.section and (path == i.section or path.startswith(i.section + "/"))]
     active = max(matching, key=lambda i: len(i.section)).url_name if matching else ("home" if not path else None)
 
     # One query for every number the menu shows.
     counters = task_counters(user)
     badges = {"tasks:list": (counters.get("open_tasks"), counters.get("overdue_tasks"))}
+    entries = [
+        {
+            "title": i.title,
+            "url": reverse(i.url_name, args=i.args),
+            "active": i.url_name == active,
+            "count": badges.get(i.url_name, (None, None))[0],
+            "overdue": badges.get(i.url_name, (None, None))[1],
+            "more": i.more,
+        }
+        for i in items
+    ]
     return {
-        "nav_items": [
-            {
-                "title": i.title,
-                "url": reverse(i.url_name),
-                "active": i.url_name == active,
-                "count": badges.get(i.url_name, (None, None))[0],
-                "overdue": badges.get(i.url_name, (None, None))[1],
-            }
-            for i in items
-        ],
+        "nav_items": entries,
+        "nav_more": [e for e in entries if e["more"]],
+        "nav_more_active": any(e["more"] and e["active"] for e in entries),
         "unread_notifications": counters.get("unread", 0),
     }

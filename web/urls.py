@@ -9,10 +9,13 @@ from web import views
 
 urlpatterns = [
     path("", views.home_view, name="home"),
+    path("search/", views.search_view, name="search"),
+    path("search/box/", views.search_box_view, name="search_box"),
     path("", include("crm.urls")),
     path("", include("clients.urls")),
     path("", include("activities.urls")),
     path("deals/", include("deals.urls")),
+    path("payments/", include("deals.payments_urls")),
     path("leads/", include("leads.urls")),
     path("tasks/", include("tasks.urls")),
     path("integrations/", include("integrations.urls")),

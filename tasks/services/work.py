@@ -238,7 +238,8 @@ def task_delegate(*, task: Task, by: User, to: User | None, text: str = "") -> T
     notify(users=[to], text=f"Вам передана задача: {task.title}", url=task_url(task), skip=by)
     notify(
         users=[task.author],
-        text=f"{by.short_name} передал(а) задачу «{task.title}» {to.short_name}",
+        # The new responsible after a colon: a surname after «передал(а) задачу» would need the dative.
+        text=f"Задача «{task.title}» передана: {by.short_name} → {to.short_name}",
         url=task_url(task),
         skip=by,
     )

@@ -9,6 +9,7 @@ HOME_BY_ROLE = {
         [
             "block-branches",
             "block-my-tasks",
+            "block-pr-to-decide",
             "block-activity-rule",
             "block-team-overdue-tasks",
             "block-overdue-payments",
@@ -22,6 +23,7 @@ HOME_BY_ROLE = {
         "Отдел продаж филиала",
         [
             "block-my-tasks",
+            "block-pr-to-decide",
             "block-activity-rule",
             "block-team-overdue-tasks",
             "block-overdue-payments",
@@ -55,7 +57,7 @@ def test_each_role_has_its_own_home(web, everyone, who):
     assert positions == sorted(positions)
 
 
-@pytest.mark.parametrize("who, queries", [("director", 14), ("rop.msk", 13), ("manager.msk", 10), ("callcenter", 6)])
+@pytest.mark.parametrize("who, queries", [("director", 15), ("rop.msk", 14), ("manager.msk", 10), ("callcenter", 6)])
 def test_home_query_count_is_pinned(web, everyone, who, queries, query_count):
     web.force_login(everyone[who])
     web.get("/")
@@ -140,7 +142,10 @@ def test_director_sees_login_lockouts(web, api, everyone):
         ("lawyer.msk", ["Главная", "Мои дела", "Сделки", "Задачи", "Календарь", "Сотрудники"]),
         ("callcenter", ["Главная", "Новое обращение", "Лиды", "Задачи", "Календарь", "Запись", "Сотрудники"]),
         # The front desk: the office manager answers the phone, takes requests and books meetings.
-        ("office", ["Главная", "Новое обращение", "Нецелевые", "Задачи", "Календарь", "Запись", "Сотрудники"]),
+        (
+            "office",
+            ["Главная", "Новое обращение", "Нецелевые", "Отстойник", "Задачи", "Календарь", "Запись", "Сотрудники"],
+        ),
     ],
 )
 def test_menu_depends_on_role(web, everyone, who, menu):
@@ -181,7 +186,7 @@ def test_head_sees_colleagues_by_rank(web, everyone):
 @pytest.mark.parametrize(
     "who, path, active",
     [
-        ("manager.msk", "/deals/payments/", ["Платежи"]),
+        ("manager.msk", "/payments/", ["Платежи"]),
         ("manager.msk", "/deals/board/db/", ["Сделки"]),
         ("callcenter", "/leads/new/", ["Новое обращение"]),
         ("callcenter", "/leads/", ["Лиды"]),

@@ -56,12 +56,12 @@ from activities import services as activity_services
 from activities.models import Activity
 from clients import services as client_services
 from clients.models import Client, ClientDocument
-from crm.models import AuditEntry, User
+from crm.models import AuditEntry, Notification, User
 from crm.pipelines import COLUMNS, CONTRACTED, allowed_targets
 from crm.roles import Role
 from crm.workdays import add_working_days
 from deals.models import Deal, Payment
-from leads.models import Lead, NonTargetContact
+from leads.models import Lead, LeadMessage, NonTargetContact
 from leads.services import lead_create
 from tasks import services as task_services
 from tasks.models import ChecklistItem, Task, TaskAttachment, TaskParticipant
@@ -84,8 +84,9 @@ APPS = {"crm", "clients", "deals", "leads", "tasks", "activities", "integrations
 
 # URL names that take an object's id but are not an object a role may be refused here, and why.
 NOT_OBJECT_SCOPED = {
-    "activities:calendar_of": "a manager's calendar: every employee reads it (entries checked below)",
-    "activities:calendar_ics": "the same calendar as .ics (entries checked below)",
+    "activities:calendar_of": "a manager's calendar: every employee reads it (entries checked below; "
+    "a lawyer's: try_personal)",
+    "activities:calendar_ics": "the same calendar as .ics (entries checked below; a lawyer's: try_personal)",
     "activities:clients_state": "a list, by state name (checked below)",
     "deals:board": "a board, by service line (checked below)",
     "deals:board_column": "a board column (checked below)",
@@ -159,7 +160,7 @@ def reads_activity_details(u: User, a: Activity, contracted: set[int]) -> bool:
 
 def sees_in_state_list(u: User, c: Client) -> bool:
     """Abandoned / pool / lost lists: a head's branch, everyone's for director and admin, a manager's own;
-    the office manager keeps the pool of their branch."""
+    the office manager keeps the pool and the abandoned of their branch."""
     if u.role in EVERYTHING:
         return True
     if u.role == Role.HEAD_OF_SALES:
@@ -167,8 +168,18 @@ def sees_in_state_list(u: User, c: Client) -> bool:
     if u.role == Role.MANAGER:
         return c.manager_id == u.pk
     if u.role == Role.OFFICE_MANAGER:
-        return c.status == Client.Status.POOL and c.branch_id == u.branch_id
+        return c.status in (Client.Status.POOL, Client.Status.ABANDONED) and c.branch_id == u.branch_id
     return False
+
+
+def opens_contact_card(u: User, c: Client) -> bool:
+    """The contact card (phones and history, no case file): the office manager calls back the pool
+    and the abandoned of their branch. Everyone else reads clients through the case file."""
+    return (
+        u.role == Role.OFFICE_MANAGER
+        and c.status in (Client.Status.POOL, Client.Status.ABANDONED)
+        and c.branch_id == u.branch_id
+    )
 
 
 def sees_staff(u: User, other: User) -> bool:
@@ -339,6 +350,8 @@ def try_client(run: Run, demo: Demo, c: Client, *, every_action: bool) -> None:
     future = timezone.localtime(demo.future_10)
     run.try_refused("read client card", "get", "clients:client_detail", [pk])
     run.try_refused("read client over API", "get", "api-client-detail", [pk])
+    if not opens_contact_card(u, c):
+        run.try_refused("read contact card", "get", "clients:client_contact", [pk])
     if not every_action:
         return
     for pd in ("passport", "snils", "inn"):
@@ -525,6 +538,33 @@ def try_activity(run: Run, demo: Demo, a: Activity, *, every_action: bool) -> No
     run.unchanged(f"activity {pk}")
 
 
+def merges_duplicates(u: User, branch_id, *, unrouted: bool = False) -> bool:
+    """README «Кто что делает», merging: a head their own branch (and, for leads, the unrouted ones with
+    no branch), the director and the office manager any; nobody else."""
+    if u.role in (Role.DIRECTOR, Role.OFFICE_MANAGER):
+        return True
+    if u.role == Role.HEAD_OF_SALES:
+        return branch_id == u.branch_id or (unrouted and branch_id is None)
+    return False
+
+
+def try_merges(run: Run, demo: Demo) -> None:
+    """Merging two leads or two clients: refused on every record the role may not merge, nothing changed."""
+    u = run.user
+    leads = [lead for lead in Lead.objects.order_by("pk") if not merges_duplicates(u, lead.branch_id, unrouted=True)]
+    clients = [c for c in Client.objects.order_by("pk") if not merges_duplicates(u, c.branch_id)]
+    any_lead, any_client = Lead.objects.order_by("pk").last(), Client.objects.order_by("pk").last()
+    for lead in representatives(leads, lambda x: (x.branch_id, x.status)):
+        run.try_refused("merge page", "get", "leads:merge", [lead.pk])
+        data = {"other": any_lead.pk, "keep": "this"}
+        run.try_refused("merge lead", "post", "leads:merge", [lead.pk], data=data)
+    for c in representatives(clients, lambda x: (x.branch_id, x.status)):
+        run.try_refused("client merge page", "get", "leads:client_merge", [c.pk])
+        data = {"other": any_client.pk, "keep": "other"}
+        run.try_refused("merge client", "post", "leads:client_merge", [c.pk], data=data)
+    run.unchanged("merging duplicates")
+
+
 def try_non_target_lift(run: Run, contact: NonTargetContact) -> None:
     """Taking a contact off the non-target list: the office manager, a head, the director, the admin."""
     run.try_refused(f"lift non-target {contact.value}", "post", "leads:non_target_lift", [contact.pk])
@@ -691,13 +731,18 @@ def try_idempotency_key(run: Run, keyed: Lead) -> None:
         "post", "api-leads", data=KEYED_LEAD, json=True, headers={"HTTP_IDEMPOTENCY_KEY": IDEMPOTENCY_KEY}
     )
     body = response.json() if response.status_code in (200, 201) else {}
+    # The same phone is a repeat request: one who may see the open lead continues it (200, the request
+    # kept in its history under this caller's own key) — the phone found it, never the other's key.
+    repeat = LeadMessage.objects.filter(lead=keyed, created_by=run.user, idempotency_key=IDEMPOTENCY_KEY)
+    continued = response.status_code == 200 and sees_lead(run.user, keyed) and repeat.exists()
     run.expect(
         "another caller's Idempotency-Key answers with their lead",
-        refused(response) or (response.status_code == 201 and body.get("id") != keyed.pk),
+        refused(response) or (response.status_code == 201 and body.get("id") != keyed.pk) or continued,
         f"→ {response.status_code} {body.get('id')}",
     )
     if body.get("id") and body["id"] != keyed.pk:
         Lead.objects.filter(pk=body["id"]).delete()  # a fresh lead of their own: fine, and out of the way
+    repeat.delete()  # the repeat request of their own: fine, and out of the way
     run.state = snapshot()
 
 
@@ -729,6 +774,31 @@ def try_back_office(run: Run) -> None:
         }
         run.try_refused("admin: create a director", "post", "admin:crm_user_add", data=user_add, check=refused_admin)
     run.unchanged("back office")
+
+
+def reads_lawyer_calendar(u: User, lawyer: User) -> bool:
+    """A lawyer's court calendar: the lawyer, the head of that branch, director, admin."""
+    if u.role in EVERYTHING or u.pk == lawyer.pk:
+        return True
+    return u.role == Role.HEAD_OF_SALES and u.branch_id == lawyer.branch_id
+
+
+def try_personal(run: Run) -> None:
+    """Other people's notifications (one each) and lawyers' calendars; the branch day side by side."""
+    u = run.user
+    others = Notification.objects.exclude(user=u).order_by("user_id", "pk")
+    seen: set[int] = set()
+    for n in others:
+        if n.user_id not in seen:
+            seen.add(n.user_id)
+            run.try_refused(f"open {n.user_id}'s notification", "get", "crm:notification_open", [n.pk])
+    for lawyer in User.objects.filter(role=Role.LAWYER).order_by("pk"):
+        if not reads_lawyer_calendar(u, lawyer):
+            run.try_refused("lawyer's calendar", "get", "activities:calendar_of", [lawyer.pk], query={"view": "week"})
+            run.try_refused("lawyer's calendar .ics", "get", "activities:calendar_ics", [lawyer.pk])
+    if u.role not in EVERYTHING | {Role.HEAD_OF_SALES}:
+        run.try_refused("branch calendars side by side", "get", "activities:calendar_branch")
+    run.unchanged("notifications and calendars")
 
 
 # --- the test ---------------------------------------------------------------------------------
@@ -839,7 +909,9 @@ def run_role(demo: Demo, login: str) -> Run:
         chosen=chosen,
     )
     try_results(run, demo)
+    try_merges(run, demo)
     try_back_office(run)
+    try_personal(run)
     if login != "callcenter":
         keyed = Lead.objects.get(created_by=demo.user("callcenter"), idempotency_key=IDEMPOTENCY_KEY)
         try_idempotency_key(run, keyed)
