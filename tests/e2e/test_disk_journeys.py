@@ -220,6 +220,7 @@ def test_the_admin_sees_a_permanent_error_and_retries_it(
     assert {p for p in tree(standin) if "Ершова" in p} == {before, f"{before}/{QUESTIONNAIRE}"}
 
     enter_as(page, live_server, "admin")
+    page.get_by_role("button", name="Ещё", exact=True).click()
     page.get_by_role("link", name="Диск", exact=True).click()
     page.wait_for_url(f"{live_server.url}/integrations/disk/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Яндекс.Диск")
