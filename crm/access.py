@@ -345,6 +345,21 @@ def offers_non_target_queue(user) -> bool:
     return _is(user, {Role.OFFICE_MANAGER})
 
 
+def may_close_lead(user, lead) -> bool:
+    """Close a request without a deal, with a reason: the office manager the requests of their queue,
+    a head those of their branch (and the unrouted), the director and the admin any. Never a manager
+    (their lead ends as a deal or is marked non-target), the call-centre or the lawyer."""
+    if lead is None or not is_active_staff(user):
+        return False
+    if user.role in SEES_EVERYTHING:
+        return True
+    if user.role == Role.OFFICE_MANAGER:
+        return lead.routed_to_office
+    if user.role == Role.HEAD_OF_SALES:
+        return lead.branch_id == user.branch_id or (lead.branch_id is None and lead.assigned_to_id is None)
+    return False
+
+
 def may_keep_non_target_queue(user) -> bool:
     """The non-target queue and lifting a mark: office manager, heads, director, admin."""
     return _is(user, KEEPS_NON_TARGET_QUEUE)

@@ -41,6 +41,10 @@ class NonTargetForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(label="Почему нецелевой", max_length=300)
 
 
+class CloseForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(label="Почему закрыто без сделки", max_length=300)
+
+
 class AssignForm(forms.Form):
     manager = forms.TypedChoiceField(label="Менеджер", coerce=int)
 

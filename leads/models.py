@@ -17,6 +17,7 @@ class Lead(models.Model):
         IN_WORK = "in_work", "В работе"
         CONVERTED = "converted", "Сделка создана"
         NON_TARGET = "non_target", "Нецелевой"
+        CLOSED = "closed", "Закрыт без сделки"
 
     source = models.CharField("источник", max_length=10, choices=Deal.Source.choices, default=Deal.Source.CALL)
     name = models.CharField("имя", max_length=300, blank=True)
@@ -35,6 +36,12 @@ class Lead(models.Model):
     # office manager's queue and never reaches a sales manager.
     routed_to_office = models.BooleanField("передан офис-менеджеру", default=False)
     non_target_reason = models.CharField("причина «нецелевой»", max_length=300, blank=True)
+    # A request handled without a deal (advertising, not our profile, a wrong number): closed with why.
+    close_reason = models.CharField("причина закрытия", max_length=300, blank=True)
+    closed_at = models.DateTimeField("закрыт", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        User, verbose_name="закрыл", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     created_at = models.DateTimeField("поступил", default=timezone.now)

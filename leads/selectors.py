@@ -29,7 +29,8 @@ def leads_page(user: User, *, status: str = "", office_queue: bool = False, befo
     if status:
         qs = qs.filter(status=status)
     if office_queue:
-        qs = qs.filter(routed_to_office=True)
+        # What still waits for the office manager: a request closed without a deal leaves the queue.
+        qs = qs.filter(routed_to_office=True).exclude(status=Lead.Status.CLOSED)
     if before:
         qs = qs.filter(pk__lt=before)
     rows = list(qs.order_by("-id")[: LEAD_PAGE + 1])

@@ -345,6 +345,36 @@ def lead_mark_non_target(*, lead: Lead, by: User, reason: str) -> Lead:
 
 
 @transaction.atomic
+def lead_close(*, lead: Lead, by: User, reason: str) -> Lead:
+    """Close a request that will not become a deal, saying why (the office manager's queue, a head's branch)."""
+    reason = (reason or "").strip()
+    if not access.may_close_lead(by, lead):
+        raise DomainError("Закрыть это обращение вы не можете.", code="forbidden")
+    if not reason:
+        raise DomainError("Напишите, почему обращение закрыто без сделки.", field="reason")
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status in (Lead.Status.CONVERTED, Lead.Status.CLOSED):
+        raise DomainError(
+            "Обращение уже закрыто." if lead.status == Lead.Status.CLOSED else "По лиду уже создана сделка."
+        )
+    before = lead.status
+    lead.status, lead.close_reason, lead.closed_at, lead.closed_by = (
+        Lead.Status.CLOSED,
+        reason[:300],
+        timezone.now(),
+        by,
+    )
+    lead.save(update_fields=["status", "close_reason", "closed_at", "closed_by"])
+    audit_record(
+        actor=by,
+        action=Action.UPDATE,
+        target=lead,
+        changes={"status": [before, lead.status], "close_reason": reason[:300]},
+    )
+    return lead
+
+
+@transaction.atomic
 def non_target_lift(*, contact: NonTargetContact, by: User) -> NonTargetContact:
     """Take a contact off the non-target list: its next requests reach sales again."""
     if not access.may_keep_non_target_queue(by):

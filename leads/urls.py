@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.lead_detail_view, name="detail"),
     path("<int:pk>/assign/", views.lead_assign_view, name="assign"),
     path("<int:pk>/non-target/", views.lead_non_target_view, name="non_target"),
+    path("<int:pk>/close/", views.lead_close_view, name="close"),
     path("<int:pk>/convert/", views.lead_convert_view, name="convert"),
     path("<int:pk>/merge/", views.lead_merge_view, name="merge"),
     path("clients/<int:pk>/merge/", views.client_merge_view, name="client_merge"),

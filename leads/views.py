@@ -14,10 +14,11 @@ from crm import access
 from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
+from crm.http import safe_next
 from crm.models import User
 from crm.phones import normalize_email, normalize_phone
 from leads import selectors, services
-from leads.forms import AssignForm, ConvertForm, LeadIntakeForm, MergeForm, NonTargetForm
+from leads.forms import AssignForm, CloseForm, ConvertForm, LeadIntakeForm, MergeForm, NonTargetForm
 from leads.models import Lead
 
 OPEN = (Lead.Status.NEW, Lead.Status.IN_WORK)
@@ -178,6 +179,9 @@ def _detail(request, lead, **forms):
             "assign_form": forms.get("assign_form")
             or (AssignForm(managers=managers) if managers and access.may_assign_leads(request.user) else None),
             "non_target_form": forms.get("non_target_form") or NonTargetForm(),
+            "close_form": (forms.get("close_form") or CloseForm())
+            if access.may_close_lead(request.user, lead) and lead.status in (*OPEN, Lead.Status.NON_TARGET)
+            else None,
             "convert_form": forms.get("convert_form")
             or ConvertForm(managers=managers, initial=_convert_initial(request, lead)),
             "can_convert": bool(managers) and access.can_work_records(request.user),
@@ -226,6 +230,25 @@ def lead_non_target_view(request, pk: int):
         messages.success(request, "Отмечено как нецелевое: следующие обращения с этого контакта уйдут офис-менеджеру.")
         return redirect("leads:detail", pk=pk)
     return _detail(request, lead, non_target_form=form)
+
+
+@login_required
+@require_POST
+def lead_close_view(request, pk: int):
+    """Close a request without a deal, with the reason: from the office queue or the lead's card."""
+    lead = selectors.lead_get_for_user(request.user, pk)
+    if not access.may_close_lead(request.user, lead):
+        raise PermissionDenied("Закрыть это обращение вы не можете.")
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_close(lead=lead, by=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Обращение №{lead.pk} закрыто без сделки.")
+            return redirect(safe_next(request, reverse("leads:detail", args=[pk])))
+    return _detail(request, lead, close_form=form)
 
 
 def _client_data(d: dict) -> dict:

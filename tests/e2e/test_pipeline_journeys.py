@@ -332,6 +332,18 @@ def test_later_lead_from_a_non_target_contact_goes_to_the_office_manager(
     assert page.goto(f"/leads/{second.pk}/").status == 404
     assert page_problems == [f"404 {live_server.url}/leads/{second.pk}/"]
 
+    # The office manager answers it and closes it without a deal, saying why.
+    enter_as(page, live_server, "office")
+    page.goto("/leads/office/")
+    row = page.get_by_test_id("office-queue").locator("tbody tr").first
+    row.get_by_label("Почему обращение закрыто без сделки").fill("Рекламное агентство, отказали")
+    row.get_by_role("button", name="Закрыть", exact=True).click()
+    expect(page.get_by_role("alert").filter(has_text=f"Обращение №{second.pk} закрыто без сделки.")).to_be_visible()
+    expect(page.get_by_test_id("office-queue")).to_contain_text("Очередь пуста.")
+    second.refresh_from_db()
+    assert (second.status, second.close_reason) == ("closed", "Рекламное агентство, отказали")
+    screenshot(page, "office-lead-closed")
+
 
 def test_payments_table_goes_to_excel_and_back(
     page: Page, live_server, manager_msk, tmp_path, page_problems, screenshot

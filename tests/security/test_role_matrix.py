@@ -518,6 +518,7 @@ def try_lead(run: Run, demo: Demo, lead: Lead) -> None:
     run.try_refused("read lead over API", "get", "api-lead-detail", [pk])
     run.try_refused("assign lead", "post", "leads:assign", [pk], data={"manager": manager.pk})
     run.try_refused("mark lead non-target", "post", "leads:non_target", [pk], data={"reason": "взлом"})
+    run.try_refused("close lead without a deal", "post", "leads:close", [pk], data={"reason": "взлом"})
     convert = {"service_line": "db", "manager": run.user.pk, "last_name": "Взломов", "kind": "person"}
     run.try_refused("convert lead", "post", "leads:convert", [pk], data=convert)
     run.unchanged(f"lead {pk}")
