@@ -117,6 +117,9 @@ class Activity(models.Model):
     location = models.CharField("адрес, ссылка или телефон", max_length=300, blank=True)
     result = models.TextField("результат", blank=True)
     booked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Busy time read back from the owner's outside calendar (its event's UID): such a row is
+    # replaced by every read-back and never mirrored out again.
+    external_uid = models.CharField("событие внешнего календаря", max_length=255, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)
 

@@ -83,6 +83,7 @@ def my_day(user: User, *, today: date | None = None, days_ahead: int = 7) -> MyD
             responsible_id=user.pk,
             status=Activity.Status.PLANNED,
             planned_at__lt=end + timedelta(days=days_ahead),
+            external_uid="",  # busy time copied from an outside calendar is not a «дело» to do
         )
         .select_related("client", "deal", "lead")
         .order_by("planned_at", "pk")[:500]

@@ -1,6 +1,7 @@
 """Writes for «дела» and the calendar, by the firm's «Мои дела» method: planning, closing with a result
 and the next step, booking meetings without overlaps, abandoned clients, the pool and «потерян окончательно»."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
@@ -11,7 +12,7 @@ from activities.models import Activity, ActivitySettings, PoolRule
 from activities.selectors import abandoned_candidates, working_hours
 from clients.models import Client, TimelineEntry
 from clients.services import timeline_add
-from crm import access
+from crm import access, outbox
 from crm.errors import DomainError
 from crm.models import AuditEntry, Branch, User
 from crm.notifications import notify
@@ -23,6 +24,13 @@ from deals.selectors import active_deal_of
 Action = AuditEntry.Action
 Kind = Activity.Kind
 BOOKABLE = (Kind.MEETING, Kind.REMOTE)
+# Outside calendars follow this event (integrations subscribe; this app never imports them).
+ACTIVITY_CHANGED = "activity.changed"
+
+
+def _calendar_changed(activity: Activity, reason: str) -> None:
+    if activity.kind in Activity.CALENDAR_KINDS and not activity.external_uid:
+        outbox.publish(ACTIVITY_CHANGED, key=activity.pk, reason=reason)
 
 
 def _aware(day: date, at: time) -> datetime:
@@ -346,6 +354,7 @@ def meeting_book(
                 location=location.strip() or (f"Офис, {manager.branch.name}" if kind == Kind.MEETING else ""),
                 booked_by=by,
             )
+            _calendar_changed(activity, "записано")
             if kind != Kind.BUSY:
                 _timeline(activity, f"Записан(а): {_describe(activity)}, менеджер {manager.short_name}", by)
                 audit_record(actor=by, action=Action.CREATE, target=activity, changes={"manager": str(manager)})
@@ -365,6 +374,8 @@ def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, end
     activity = Activity.objects.select_for_update(of=("self",)).select_related("responsible").get(pk=activity.pk)
     if activity.kind not in Activity.CALENDAR_KINDS or activity.status != Activity.Status.PLANNED:
         raise DomainError("Перенести можно только запланированную встречу.", code="state")
+    if activity.external_uid:
+        raise DomainError("Это время занято во внешнем календаре: измените его там.", code="state")
     if not can_book_for(by, activity.responsible):
         raise DomainError("Вы не можете переносить встречи этого менеджера.", code="forbidden")
     User.objects.select_for_update().filter(pk=activity.responsible_id).first()
@@ -376,6 +387,7 @@ def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, end
             activity.save(update_fields=["planned_at", "ends_at"])
     except IntegrityError:
         raise _overlap(activity.responsible) from None
+    _calendar_changed(activity, "перенесено")
     _timeline(activity, f"Перенесено: {old} → {timezone.localtime(starts_at):%d.%m.%Y %H:%M}", by)
     notify(
         users=[activity.responsible],
@@ -397,16 +409,90 @@ def meeting_cancel(*, activity: Activity, by: User, reason: str = "") -> Activit
     activity = Activity.objects.select_for_update(of=("self",)).select_related("responsible").get(pk=activity.pk)
     if activity.status != Activity.Status.PLANNED:
         raise DomainError("Дело уже закрыто.", code="state")
+    if activity.external_uid:
+        raise DomainError("Это время занято во внешнем календаре: удалите событие там.", code="state")
     if not can_book_for(by, activity.responsible) and by.pk != activity.responsible_id:
         raise DomainError("Вы не можете отменять встречи этого менеджера.", code="forbidden")
     activity.status = Activity.Status.CANCELLED
     activity.result = (reason or "").strip() or "Отменено"
     activity.done_at = timezone.now()
     activity.save(update_fields=["status", "result", "done_at"])
+    _calendar_changed(activity, "отменено")
     _timeline(activity, f"Отменено: {_describe(activity)}. {activity.result}", by)
     notify(users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url=activity_url(activity), skip=by)
     audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=activity, changes={"status": activity.status})
     return activity
+
+
+@dataclass(frozen=True)
+class BusyBlock:
+    """Busy time from an outside calendar: [start, end) and the event's UID."""
+
+    start: datetime
+    end: datetime
+    uid: str
+
+
+def _subtract(start: datetime, end: datetime, taken: list[tuple[datetime, datetime]]):
+    """[start, end) minus the taken intervals (sorted): the pieces that are still free of CRM entries."""
+    pieces, cursor = [], start
+    for lo, hi in taken:
+        if hi <= cursor or lo >= end:
+            continue
+        if lo > cursor:
+            pieces.append((cursor, lo))
+        cursor = max(cursor, hi)
+    if cursor < end:
+        pieces.append((cursor, end))
+    return pieces
+
+
+@transaction.atomic
+def external_busy_replace(*, user: User, blocks: list[BusyBlock], since: datetime, until: datetime) -> int:
+    """Replace the user's busy time read back from their outside calendar within [since, until).
+
+    One transaction, so the grid never sees the calendar half-read. Busy time
+    is cut around the CRM's own planned entries (the time is taken anyway, and
+    on PostgreSQL the no-overlap constraint would refuse the row); the user's
+    row is locked first, as bookings do, so a booking cannot slip in between.
+    No audit entry: this is a copy of someone else's data, refreshed every minute.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    Activity.objects.filter(responsible=user, kind=Kind.BUSY).exclude(external_uid="").filter(
+        planned_at__lt=until  # the past too: an old copy has nothing left to say
+    ).delete()
+    taken = list(
+        Activity.objects.filter(
+            responsible=user, status=Activity.Status.PLANNED, ends_at__gt=since, planned_at__lt=until
+        )
+        .exclude(ends_at__isnull=True)
+        .order_by("planned_at")
+        .values_list("planned_at", "ends_at")
+    )
+    merged: list[list] = []
+    for b in sorted(blocks, key=lambda b: b.start):
+        start, end = max(b.start, since), min(b.end, until)
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end, b.uid])
+    rows = [
+        Activity(
+            kind=Kind.BUSY,
+            subject="Занято (внешний календарь)",
+            responsible=user,
+            branch_id=user.branch_id,
+            planned_at=lo,
+            ends_at=hi,
+            external_uid=uid[:255] or "external",
+        )
+        for start, end, uid in merged
+        for lo, hi in _subtract(start, end, taken)
+    ]
+    Activity.objects.bulk_create(rows)
+    return len(rows)
 
 
 # --- abandoned clients, the pool, lost for good ------------------------------------------

@@ -679,3 +679,58 @@ def may_see_branch_calendars(user, branch_id) -> bool:
 def offers_branch_calendars(user) -> bool:
     """Offer the side-by-side day at all (a link on the calendar page): heads, director, admin."""
     return _is(user, MANAGES_BRANCH | SEES_EVERYTHING)
+
+
+# --- the end-of-day report (reports/) ---------------------------------------------------------
+
+FILES_DAILY_REPORT = frozenset({Role.MANAGER})
+READS_DAILY_REPORTS = frozenset({Role.MANAGER, Role.HEAD_OF_SALES, Role.DIRECTOR})
+
+
+def files_daily_report(user) -> bool:
+    """Who files an end-of-day report: sales managers (with a branch), for their own day."""
+    return _is(user, FILES_DAILY_REPORT) and user.branch_id is not None
+
+
+def offers_daily_reports(user) -> bool:
+    """«Отчёты» in the menu and the API list: managers (their own), heads (branch), director (all).
+    The admin is IT, not sales; the lawyer and the front desk file no reports."""
+    return _is(user, READS_DAILY_REPORTS)
+
+
+def daily_reports_q(user) -> Q:
+    """Which end-of-day reports `user` reads: a manager their own, a head their branch's, the director all."""
+    if not offers_daily_reports(user):
+        return NOTHING
+    if user.role == Role.DIRECTOR:
+        return Q()
+    branch = branch_overseen_by(user)
+    if branch:
+        return Q(branch_id=branch)
+    return Q(manager_id=user.pk) if user.role == Role.MANAGER else NOTHING
+
+
+def may_review_daily_reports_of(user, branch_id) -> bool:
+    """Mark reports reviewed and see who has not filed: the branch's head and the director."""
+    if _is(user, {Role.DIRECTOR}):
+        return True
+    return branch_id is not None and branch_overseen_by(user) == branch_id
+
+
+def reviews_daily_reports(user) -> bool:
+    """The branch day view at all (the «Отчёты» page opens on it): heads and the director."""
+    return _is(user, MANAGES_BRANCH | {Role.DIRECTOR})
+
+
+# --- the outside calendar (integrations/caldav) ------------------------------------------
+
+
+def may_connect_calendar(user) -> bool:
+    """May connect an own Yandex.Calendar that the CRM fills: whoever keeps a calendar here
+    (managers and heads of a branch, lawyers for their hearings)."""
+    return has_calendar(user) or keeps_court_calendar(user)
+
+
+def may_see_calendar_connections(user) -> bool:
+    """The state of everyone's calendar connections (never their passwords): the admin and the director."""
+    return sees_everything(user)

@@ -160,6 +160,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "Europe/Moscow"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Moscow time (hour, minute) of the end-of-day report reminder and of the heads' morning list.
+DAILY_REPORT_REMIND_AT = tuple(int(x) for x in os.environ.get("DAILY_REPORT_REMIND_AT", "17:00").split(":"))
+DAILY_REPORT_DIGEST_AT = tuple(int(x) for x in os.environ.get("DAILY_REPORT_DIGEST_AT", "9:30").split(":"))
 CELERY_BEAT_SCHEDULE = {
     "purge-old-login-failures": {
         "task": "crm.tasks.purge_login_failures_task",
@@ -175,6 +178,16 @@ CELERY_BEAT_SCHEDULE = {
     "task-reports": {"task": "tasks.tasks.reports_create_due_task", "schedule": crontab(minute="*/15")},
     "task-feedback-24h": {"task": "tasks.tasks.feedback_watch_task", "schedule": crontab(minute="*/10")},
     "task-deadlines": {"task": "tasks.tasks.deadlines_watch_task", "schedule": crontab(minute=5, hour="8-20")},
+    # The end-of-day report: a reminder before the day ends, the heads' list of missing reports next morning
+    # (both jobs do nothing on Russian days off).
+    "daily-report-remind": {
+        "task": "reports.tasks.daily_reports_remind_task",
+        "schedule": crontab(minute=DAILY_REPORT_REMIND_AT[1], hour=DAILY_REPORT_REMIND_AT[0]),
+    },
+    "daily-report-missing": {
+        "task": "reports.tasks.daily_reports_missing_digest_task",
+        "schedule": crontab(minute=DAILY_REPORT_DIGEST_AT[1], hour=DAILY_REPORT_DIGEST_AT[0]),
+    },
 }
 
 # --- Auth, sessions, security -------------------------------------------------
@@ -254,6 +267,25 @@ YANDEX_DISK_BACKOFF_SECONDS = float(env_str("YANDEX_DISK_BACKOFF_SECONDS", "5"))
 YANDEX_DISK_BACKOFF_MAX_SECONDS = float(env_str("YANDEX_DISK_BACKOFF_MAX_SECONDS", "3600"))
 # Beat's mirror jobs (redrive, reconciliation) go to the mirror's queue too.
 CELERY_TASK_ROUTES = {"integrations.*": {"queue": YANDEX_DISK_QUEUE}}
+
+# --- Yandex.Calendar mirror over CalDAV (integrations/caldav) ---------------------------
+CALDAV_ENABLED = env_bool("CALDAV_ENABLED", False)
+CALDAV_DEFAULT_URL = env_str("CALDAV_DEFAULT_URL", "https://caldav.yandex.ru")
+# Fernet key for the app passwords at rest (`Fernet.generate_key()`); without it nobody can connect.
+CALDAV_SECRET_KEY = env_str("CALDAV_SECRET_KEY")
+# Short: a check runs while a person waits, and a slow Yandex must not hold a worker.
+CALDAV_TIMEOUT = env_int("CALDAV_TIMEOUT", 10)
+# The only servers a connection may name (https); loopback only with CALDAV_ALLOW_LOOPBACK.
+CALDAV_ALLOWED_HOSTS = env_list("CALDAV_ALLOWED_HOSTS", "caldav.yandex.ru")
+CALDAV_READBACK_SECONDS = env_int("CALDAV_READBACK_SECONDS", 60)
+CALDAV_READBACK_DAYS = env_int("CALDAV_READBACK_DAYS", 28)
+CALDAV_QUEUE = env_str("CALDAV_QUEUE", "default")  # outside the Disk's route: tasks are named caldav.*
+# Loopback servers (Radicale in tests and development) are refused unless this is on.
+CALDAV_ALLOW_LOOPBACK = env_bool("CALDAV_ALLOW_LOOPBACK", False)
+CELERY_BEAT_SCHEDULE["caldav-readback"] = {
+    "task": "caldav.readback_task",
+    "schedule": float(CALDAV_READBACK_SECONDS),
+}
 
 # --- The outbox (crm/outbox.py): how committed changes reach outside systems ----------------
 # First pause before another try, doubled up to the ceiling; a lease a worker holds on one

@@ -9,7 +9,9 @@ class IntegrationsConfig(AppConfig):
         # Each outside system registers its outbox handlers once the models are loaded.
         # and the client card gets its Disk folder section (crm/cards.py).
         from integrations import cards
+        from integrations.caldav import handlers as caldav_handlers  # the calendar mirror follows «activity.changed»
         from integrations.yandex_disk import handlers  # registered once the models are loaded
 
         handlers.register()
+        caldav_handlers.register()
         cards.register()

@@ -53,3 +53,48 @@ class DiskImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"Импорт #{self.pk}"
+
+
+class CalendarConnection(models.Model):
+    """A staff member's own outside calendar (Yandex over CalDAV) that the CRM keeps filled."""
+
+    class State(models.TextChoices):
+        NEW = "new", "Не проверено"
+        OK = "ok", "Работает"
+        FAILED = "failed", "Ошибка"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_connection")
+    url = models.URLField("адрес сервера CalDAV", max_length=300)
+    username = models.CharField("логин", max_length=254)
+    # Fernet token of the app password (integrations/caldav/services.py); never shown, never logged.
+    password_encrypted = models.TextField(editable=False)
+    calendar = models.CharField("календарь", max_length=200)
+    # Found by the check: events go here by URL, so the account's list is read once, not per event.
+    calendar_url = models.CharField(max_length=1000, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_readback_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "подключение календаря"
+        verbose_name_plural = "подключения календарей"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.calendar}"
+
+
+class CalendarEvent(models.Model):
+    """A CRM entry mirrored into an outside calendar: where its event is and the ETag last seen."""
+
+    # "activity:<id>": one row per CRM entry (hearings may follow with their own prefix).
+    entry = models.CharField(max_length=100, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    uid = models.CharField(max_length=255)
+    href = models.CharField(max_length=1000)
+    etag = models.CharField(max_length=200, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.entry

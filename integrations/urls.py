@@ -1,5 +1,6 @@
 from django.urls import path
 
+from integrations.caldav import views as caldav_views
 from integrations.yandex_disk import views
 
 app_name = "integrations"
@@ -10,4 +11,6 @@ urlpatterns = [
     path("disk/import/", views.import_view, name="disk_import"),
     path("disk/clients/<int:pk>/", views.folder_view, name="disk_folder"),
     path("disk/clients/<int:pk>/file/", views.folder_file_view, name="disk_file"),
+    path("calendar/", caldav_views.my_calendar_view, name="caldav_mine"),
+    path("calendar/connections/", caldav_views.connections_view, name="caldav_connections"),
 ]

@@ -20,8 +20,10 @@ from crm import services as crm_services
 from crm.models import AuditEntry, OutboxJob
 from crm.notifications import notify
 from deals.services import deal_move_to_stage, hearing_add, payment_record
+from integrations.models import CalendarConnection
 from leads.models import Lead
 from leads.services import lead_create, lead_mark_non_target
+from reports.models import DailyReport
 from tasks import services as task_services
 from tests.conftest import token_client
 from tests.factories import UserFactory, contract_data, court_data, make_client, make_deal
@@ -43,6 +45,22 @@ def _client(manager):
 
 
 # --- seeders: each adds `n` rows of what the page lists --------------------------------------
+
+
+def seed_calendar_connections(p, n):
+    for _ in range(n):
+        user = UserFactory(branch=p["msk"], supervisor=p["rop.msk"])
+        CalendarConnection.objects.create(
+            user=user, url="https://caldav.yandex.ru", username="x@yandex.ru", password_encrypted="-", calendar="К"
+        )
+
+
+def seed_daily_reports(p, n):
+    """Each a new manager's report for today (one current report per manager and day)."""
+    for _ in range(n):
+        m = UserFactory(branch=p["msk"], supervisor=p["rop.msk"], role="manager")
+        DailyReport.objects.create(manager=m, branch=p["msk"], date=timezone.localdate(), figures={"calls": 1})
+        UserFactory(branch=p["msk"], supervisor=p["rop.msk"], role="manager")  # and one who has not filed
 
 
 def seed_staff(p, n):
@@ -308,6 +326,13 @@ CASES = [
         _hearings,
     ),
     ("disk_status", "admin", WEB, lambda p: reverse("integrations:disk_status"), seed_outbox),
+    (
+        "caldav_connections",
+        "admin",
+        WEB,
+        lambda p: reverse("integrations:caldav_connections"),
+        seed_calendar_connections,
+    ),
     *[
         (f"home_{who}", who, WEB, lambda p: reverse("home"), seed_manager_tasks)
         for who in ("admin", "lawyer.msk", "office")
@@ -326,6 +351,9 @@ CASES = [
     ("api_payments", "manager.msk", API, lambda p: "/api/v1/payments/", seed_payments),
     ("api_tasks", "manager.msk", API, lambda p: "/api/v1/tasks/", seed_manager_tasks),
     ("api_activities", "manager.msk", API, lambda p: "/api/v1/activities/", seed_activities),
+    ("daily_reports_branch", "rop.msk", WEB, lambda p: reverse("reports:branch"), seed_daily_reports),
+    ("daily_reports_director", "director", WEB, lambda p: reverse("reports:branch"), seed_daily_reports),
+    ("api_daily_reports", "rop.msk", API, lambda p: "/api/v1/daily-reports/", seed_daily_reports),
 ]
 
 # Exact counts; a dict is {vendor: count} where SQLite and PostgreSQL differ.
@@ -363,6 +391,7 @@ EXPECTED: dict = {
     "clients_pool": 7,
     "clients_lost": 4,
     "disk_status": 10,
+    "caldav_connections": 4,  # session, user, counters, the connections with their users
     "home_admin": 7,
     "home_lawyer.msk": 6,
     "home_office": 6,
@@ -380,6 +409,9 @@ EXPECTED: dict = {
     "api_payments": 2,
     "api_tasks": 2,
     "api_activities": 2,
+    "daily_reports_branch": 7,  # session, user, counters, branches ×2, the branch's managers, the reports
+    "daily_reports_director": 7,
+    "api_daily_reports": 2,
 }
 
 

@@ -4,7 +4,9 @@ from activities import api as activities
 from clients import api as clients
 from crm.api import views
 from deals import api as deals_api
+from integrations.caldav import views as caldav_views
 from leads import api as leads_api
+from reports import api as reports_api
 from tasks import api as tasks_api
 from web import api as web_api
 
@@ -26,10 +28,14 @@ urlpatterns = [
     path("meetings/free-slots/", activities.FreeSlotsApi.as_view(), name="api-free-slots"),
     path("meetings/<int:pk>/cancel/", activities.MeetingCancelApi.as_view(), name="api-meeting-cancel"),
     path("search/", web_api.SearchApi.as_view(), name="api-search"),
+    path("me/calendar-connection/", caldav_views.MyCalendarConnectionApi.as_view(), name="api-calendar-connection"),
     path("tasks/", tasks_api.TaskListApi.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", tasks_api.TaskDetailApi.as_view(), name="api-task-detail"),
     path("tasks/<int:pk>/comment/", tasks_api.TaskCommentApi.as_view(), name="api-task-comment"),
     path("tasks/<int:pk>/delegate/", tasks_api.TaskDelegateApi.as_view(), name="api-task-delegate"),
     path("tasks/<int:pk>/decide/", tasks_api.TaskDecideApi.as_view(), name="api-task-decide"),
     path("tasks/<int:pk>/complete/", tasks_api.TaskCompleteApi.as_view(), name="api-task-complete"),
+    path("daily-reports/", reports_api.DailyReportListCreateApi.as_view(), name="api-daily-reports"),
+    path("daily-reports/<int:pk>/", reports_api.DailyReportDetailApi.as_view(), name="api-daily-report-detail"),
+    path("daily-reports/<int:pk>/review/", reports_api.DailyReportReviewApi.as_view(), name="api-daily-report-review"),
 ]

@@ -35,6 +35,7 @@ NAV_ITEMS = [
     NavItem("Календарь", "activities:calendar", access.is_active_staff, "calendar"),
     NavItem("Запись", "activities:booking", access.may_book_meetings, "booking"),
     NavItem("Платежи", "payments:register", access.may_view_payments_register, "payments"),
+    NavItem("Отчёты", "reports:index", access.offers_daily_reports, "reports", more=True),
     NavItem("Сотрудники", "crm:staff_list", access.is_active_staff, "staff", more=True),
     NavItem("Журнал", "crm:audit_list", access.can_read_audit_log, "audit", more=True),
     NavItem("Диск", "integrations:disk_status", access.can_read_audit_log, "integrations", more=True),
@@ -81,4 +82,7 @@ def navigation(request):
         "nav_more": [e for e in entries if e["more"]],
         "nav_more_active": any(e["more"] and e["active"] for e in entries),
         "unread_notifications": counters.get("unread", 0),
+        # The user menu's links to the outside calendar (integrations/caldav): no queries, role checks only.
+        "menu_my_calendar": access.may_connect_calendar(user),
+        "menu_calendar_connections": access.may_see_calendar_connections(user),
     }

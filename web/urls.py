@@ -18,6 +18,7 @@ urlpatterns = [
     path("payments/", include("deals.payments_urls")),
     path("leads/", include("leads.urls")),
     path("tasks/", include("tasks.urls")),
+    path("reports/", include("reports.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("web.api_urls")),

@@ -63,6 +63,7 @@ from crm.workdays import add_working_days
 from deals.models import Deal, Payment
 from leads.models import Lead, LeadMessage, NonTargetContact
 from leads.services import lead_create
+from reports.models import DailyReport
 from tasks import services as task_services
 from tasks.models import ChecklistItem, Task, TaskAttachment, TaskParticipant
 
@@ -856,6 +857,27 @@ def demo(db, settings, tmp_path) -> Demo:
     )
 
 
+def sees_daily_report(u: User, r) -> bool:
+    if u.role == Role.DIRECTOR:
+        return True
+    if u.role == Role.HEAD_OF_SALES:
+        return r.branch_id == u.branch_id
+    return u.role == Role.MANAGER and r.manager_id == u.pk
+
+
+def try_daily_reports(run: Run, u: User) -> None:
+    """End-of-day reports out of reach: read, reviewed, over the pages and the API (one per branch and state)."""
+    out = [r for r in DailyReport.objects.order_by("pk") if not sees_daily_report(u, r)]
+    for r in representatives(out, lambda r: (r.branch_id == u.branch_id, r.status, r.is_current)):
+        run.try_refused("read daily report", "get", "reports:detail", [r.pk])
+        run.try_refused("read daily report over API", "get", "api-daily-report-detail", [r.pk])
+        run.try_refused("review daily report", "post", "reports:review", [r.pk], data={"comment": "взлом"})
+        review = {"comment": "взлом"}
+        api_review = "api-daily-report-review"
+        run.try_refused("review daily report over API", "post", api_review, [r.pk], data=review, json=True)
+        run.unchanged(f"daily report {r.pk}")
+
+
 def run_role(demo: Demo, login: str) -> Run:
     """Everything `login` must not reach, tried with every action."""
     u = demo.user(login)
@@ -898,6 +920,7 @@ def run_role(demo: Demo, login: str) -> Run:
     if not lifts_non_target(u):
         for contact in NonTargetContact.objects.filter(lifted_at__isnull=True).order_by("pk"):
             try_non_target_lift(run, contact)
+    try_daily_reports(run, u)
     try_lists(
         run,
         demo,

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from crm import demo
 from web.demo.activities import seed_activities
 from web.demo.pipeline import seed_pipeline
+from web.demo.reports import seed_daily_reports
 from web.demo.tasks import seed_stage_automation, seed_tasks
 
 
@@ -10,7 +11,14 @@ class Command(BaseCommand):
     help = "Загрузить демо-данные (повторный запуск ничего не дублирует)."
 
     def handle(self, *args, **options):
-        created = demo.seed_org_chart() + seed_stage_automation() + seed_pipeline() + seed_tasks() + seed_activities()
+        created = (
+            demo.seed_org_chart()
+            + seed_stage_automation()
+            + seed_pipeline()
+            + seed_tasks()
+            + seed_activities()
+            + seed_daily_reports()
+        )
         if created:
             self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
         else:

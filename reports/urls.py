@@ -1,0 +1,13 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.index_view, name="index"),
+    path("day/", views.today_view, name="today"),
+    path("branch/", views.branch_view, name="branch"),
+    path("<int:pk>/", views.detail_view, name="detail"),
+    path("<int:pk>/review/", views.review_view, name="review"),
+]
