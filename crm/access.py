@@ -662,6 +662,11 @@ def keeps_court_calendar(user) -> bool:
     return _is(user, {Role.LAWYER}) and user.branch_id is not None
 
 
+def court_calendar_keepers_q(branch_id) -> Q:
+    """Whose calendars a branch's court hearings go into: its active lawyers."""
+    return Q(role=Role.LAWYER, branch_id=branch_id, is_active=True)
+
+
 def may_read_calendar_of(user, owner) -> bool:
     """A sales calendar: everyone on staff; a lawyer's: the lawyer, the branch's head, director, admin."""
     if has_calendar(owner):

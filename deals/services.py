@@ -421,6 +421,7 @@ def hearing_add(*, deal: Deal, by: User, date, result: str = "", next_date=None)
         text=f"Заседание {timezone.localtime(date):%d.%m.%Y %H:%M}" + (f": {result}" if result else ""),
     )
     audit_record(actor=by, action=AuditEntry.Action.CREATE, target=hearing)
+    outbox.publish("hearing.changed", key=hearing.pk, reason="заседание")  # lawyers' calendars follow
     return hearing
 
 

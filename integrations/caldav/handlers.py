@@ -18,6 +18,10 @@ def _sync_activity(key: str, jobs) -> str:
     return services.activity_sync(activity_id=int(key))
 
 
+def _sync_hearing(key: str, jobs) -> str:
+    return services.hearing_sync(hearing_id=int(key))
+
+
 def register() -> None:
     outbox.register(
         outbox.Handler(
@@ -25,6 +29,16 @@ def register() -> None:
             label="Встреча в Яндекс.Календаре",
             run=_sync_activity,
             events=("activity.changed",),
+            enabled=_enabled,
+            queue=_queue,
+        )
+    )
+    outbox.register(
+        outbox.Handler(
+            kind=services.HEARING_KIND,
+            label="Заседание в Яндекс.Календаре юриста",
+            run=_sync_hearing,
+            events=("hearing.changed",),
             enabled=_enabled,
             queue=_queue,
         )

@@ -18,13 +18,16 @@ import recurring_ical_events
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from activities.models import Activity
 from activities.services import BusyBlock, activity_url, external_busy_replace
+from crm import access
 from crm.models import AuditEntry, User
 from crm.outbox import PermanentError, TransientError
 from crm.services import audit_record
+from deals.models import Hearing
 from integrations.caldav import client as dav
 from integrations.models import CalendarConnection, CalendarEvent
 
@@ -459,3 +462,91 @@ def readback_all() -> dict:
             failed += 1
             logger.warning("caldav readback for user %s: %s", conn.user_id, exc)
     return {"read": done, "failed": failed}
+
+
+# --- court hearings into lawyers' calendars ----------------------------------------------------
+
+HEARING_KIND = "caldav.hearing"
+HEARING_LENGTH = timedelta(hours=2)
+
+
+def hearing_uid(hearing_id: int) -> str:
+    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "crm"
+    return f"crm-hearing-{hearing_id}@{host}"
+
+
+def hearing_ics(hearing: Hearing) -> str:
+    """The hearing as a lawyer needs it: client, case number, court, a link to the deal — no debt figures."""
+    deal = hearing.deal
+    link = settings.SITE_URL.rstrip("/") + reverse("deals:detail", args=[deal.pk])
+    lines = [f"Клиент: {deal.client.display_name}"]
+    if deal.case_number:
+        lines.append(f"Дело: {deal.case_number}")
+    if deal.court:
+        lines.append(f"Суд: {deal.court}")
+    if hearing.result:
+        lines.append(f"Итог: {hearing.result}")
+    lines.append(f"Сделка в CRM: {link}")
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//CRM//caldav mirror//RU")
+    cal.add("version", "2.0")
+    event = icalendar.Event()
+    event.add("uid", hearing_uid(hearing.pk))
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", hearing.date.astimezone(MOSCOW))
+    event.add("dtend", (hearing.date + HEARING_LENGTH).astimezone(MOSCOW))
+    event.add(
+        "summary", f"Заседание: {deal.client.display_name}" + (f", {deal.case_number}" if deal.case_number else "")
+    )
+    event.add("description", "\n".join(lines))
+    if deal.court:
+        event.add("location", deal.court)
+    event.add("url", link)
+    event.add("sequence", int(timezone.now().timestamp()))
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical().decode()
+
+
+def hearing_sync(*, hearing_id: int) -> str:
+    """Put the hearing into the calendar of every lawyer of the deal's branch who connected one
+    (and take it out of calendars it should no longer be in). Idempotent like `activity_sync`."""
+    hearing = Hearing.objects.filter(pk=hearing_id).select_related("deal__client").first()
+    prefix = f"hearing:{hearing_id}:"
+    rows = {row.user_id: row for row in CalendarEvent.objects.filter(entry__startswith=prefix)}
+    keepers = (
+        set(User.objects.filter(access.court_calendar_keepers_q(hearing.deal.branch_id)).values_list("pk", flat=True))
+        if hearing is not None
+        else set()
+    )
+    connections = {
+        c.user_id: c
+        for c in CalendarConnection.objects.filter(user_id__in=keepers | set(rows)).exclude(calendar_url="")
+    }
+    outcome = "nothing"
+    for user_id, row in rows.items():
+        if user_id not in keepers:
+            conn = connections.get(user_id)
+            if conn is not None:
+                _transport(lambda conn=conn, row=row: _delete(_session(conn), row))
+            row.delete()
+            outcome = "deleted"
+    if hearing is None:
+        return outcome
+    body, uid = hearing_ics(hearing), hearing_uid(hearing.pk)
+    for user_id in sorted(keepers):
+        conn = connections.get(user_id)
+        if conn is None:
+            continue
+        row = rows.get(user_id)
+        href = row.href if row else conn.calendar_url.rstrip("/") + "/" + uid.replace("@", "-at-") + ".ics"
+        client = _session(conn)
+        etag = _transport(
+            lambda client=client, href=href, row=row: _put(client, href, body, row.etag or "" if row else None)
+        )
+        CalendarEvent.objects.update_or_create(
+            entry=f"{prefix}{user_id}",
+            defaults={"user_id": user_id, "uid": uid, "href": href, "etag": etag, "synced_at": timezone.now()},
+        )
+        outcome = "updated" if row else "created"
+    return outcome

@@ -427,3 +427,57 @@ def test_odd_input_with_the_feature_on_is_a_400_and_no_outside_call(caldav_on, m
     answer = api.put(reverse("api-calendar-connection"), json.dumps(body), content_type="application/json")
     assert answer.status_code == 400
     assert not CalendarConnection.objects.exists()
+
+
+# --- court hearings into lawyers' calendars -------------------------------------------------------
+
+
+@pytest.fixture
+def lawyer_connected(caldav_on, lawyer_msk):
+    try:
+        court = caldav_on.calendar("other", "other-pass", "Суд")
+    except LookupError:
+        court = caldav_on.make_calendar("other", "other-pass", "Суд")
+    for obj in court.events():
+        obj.delete()
+    conn, result = services.connection_save(
+        user=lawyer_msk, url=caldav_on.url, username="other", password="other-pass", calendar="Суд"
+    )
+    assert result.ok, result.reason
+    return conn
+
+
+def _court_events(radicale) -> list[icalendar.Event]:
+    cal = radicale.calendar("other", "other-pass", "Суд")
+    return [e for obj in cal.events() for e in icalendar.Calendar.from_ical(obj.data).walk("VEVENT")]
+
+
+def test_a_hearing_reaches_the_branch_lawyers_calendar_and_no_managers(
+    lawyer_connected, connected, manager_msk, lawyer_msk, caldav_on
+):
+    from deals.services import deal_move_to_stage, hearing_add
+    from tests.factories import contract_data, court_data, make_deal
+
+    deal = make_deal(manager=manager_msk, last_name="Судебнов", first_name="Пётр", patronymic="Ильич")
+    deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
+    deal_move_to_stage(deal=deal, stage="db_in_court", by=manager_msk, data=court_data())
+    OutboxJob.objects.all().delete()
+    hearing = hearing_add(deal=deal, by=lawyer_msk, date=_at(11))
+    job = OutboxJob.objects.get(kind=services.HEARING_KIND)
+    assert job.key == str(hearing.pk)
+    assert outbox.deliver(job.kind, job.key) == "created"
+    (event,) = _court_events(caldav_on)
+    assert str(event["summary"]) == "Заседание: Судебнов Пётр Ильич, А40-123456/2026"
+    assert event["dtstart"].params.get("TZID") == "Europe/Moscow"
+    assert event["dtstart"].dt == _at(11)
+    description = str(event["description"])
+    assert "Арбитражный суд г. Москвы" in description and f"/deals/{deal.pk}/" in description
+    assert not any("Заседание" in str(e.get("summary")) for e in _server_events(caldav_on))  # not the manager's
+    # Run again: the same event is rewritten in place, never a second one.
+    assert services.hearing_sync(hearing_id=hearing.pk) == "updated"
+    assert len(_court_events(caldav_on)) == 1
+    # The lawyer disconnects from the branch (moved away): the event leaves their calendar.
+    lawyer_msk.branch = None
+    lawyer_msk.save(update_fields=["branch"])
+    assert services.hearing_sync(hearing_id=hearing.pk) == "deleted"
+    assert _court_events(caldav_on) == []
