@@ -161,8 +161,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "Europe/Moscow"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Moscow time (hour, minute) of the end-of-day report reminder and of the heads' morning list.
-DAILY_REPORT_REMIND_AT = tuple(int(x) for x in os.environ.get("DAILY_REPORT_REMIND_AT", "17:00").split(":"))
-DAILY_REPORT_DIGEST_AT = tuple(int(x) for x in os.environ.get("DAILY_REPORT_DIGEST_AT", "9:30").split(":"))
+DAILY_REPORT_REMIND_AT = tuple(int(x) for x in env_str("DAILY_REPORT_REMIND_AT", "17:00").split(":"))
+DAILY_REPORT_DIGEST_AT = tuple(int(x) for x in env_str("DAILY_REPORT_DIGEST_AT", "9:30").split(":"))
 CELERY_BEAT_SCHEDULE = {
     "purge-old-login-failures": {
         "task": "crm.tasks.purge_login_failures_task",
