@@ -722,6 +722,11 @@ def may_review_daily_reports_of(user, branch_id) -> bool:
     return branch_id is not None and branch_overseen_by(user) == branch_id
 
 
+def may_set_report_questions(user, branch_id) -> bool:
+    """The branch's extra questions in the end-of-day report: its head, or the director for any branch."""
+    return may_review_daily_reports_of(user, branch_id)
+
+
 def reviews_daily_reports(user) -> bool:
     """The branch day view at all (the «Отчёты» page opens on it): heads and the director."""
     return _is(user, MANAGES_BRANCH | {Role.DIRECTOR})

@@ -233,3 +233,18 @@ def missing_filers(day: date) -> list[User]:
         for u in User.objects.filter(is_active=True, branch__isnull=False).select_related("branch").order_by("pk")
         if access.files_daily_report(u) and u.pk not in filed
     ]
+
+
+def questions_of(user: User, branch: Branch) -> list[ReportQuestion]:
+    """Every question of a branch whose questions `user` may set (inactive ones too), in report order."""
+    if not access.may_set_report_questions(user, branch.pk):
+        return []
+    return list(ReportQuestion.objects.filter(branch=branch).order_by("order", "id"))
+
+
+def question_get_for_user(user: User, pk) -> ReportQuestion:
+    """One question `user` may edit; another branch's or an unknown one is a 404."""
+    question = ReportQuestion.objects.select_related("branch").filter(pk=pk).first()
+    if question is None or not access.may_set_report_questions(user, question.branch_id):
+        raise Http404
+    return question

@@ -182,3 +182,44 @@ def daily_reports_missing_digest(*, today: date | None = None) -> int:
         text = f"{branches[branch_id].name}: не сдали отчёт за {day:%d.%m.%Y} — {names}."
         sent += len(notify(users=[h for h in heads if h.branch_id == branch_id], text=text, url=url))
     return sent
+
+
+QUESTION_FIELDS = ("text", "kind", "options", "required", "order", "is_active")
+
+
+@transaction.atomic
+def report_question_save(
+    *, by: User, branch: Branch, data: dict, question: ReportQuestion | None = None
+) -> ReportQuestion:
+    """Add or change one of the branch's extra questions (the head of sales sets them; never deleted, switched off)."""
+    if not access.may_set_report_questions(by, branch.pk):
+        raise DomainError("Вопросы отчёта филиала задаёт его РОП или директор.", code="forbidden")
+    text = (data.get("text") or "").strip()
+    if not text:
+        raise DomainError("Напишите вопрос.", field="text")
+    kind = data.get("kind") or ReportQuestion.Kind.TEXT
+    if kind not in ReportQuestion.Kind.values:
+        raise DomainError("Выберите вид ответа.", field="kind")
+    options = "\n".join(line.strip() for line in (data.get("options") or "").splitlines() if line.strip())
+    if kind == ReportQuestion.Kind.CHOICE and len(options.splitlines()) < 2:
+        raise DomainError("Для выбора нужны хотя бы два варианта, по одному в строке.", field="options")
+    values = {
+        "text": text[:300],
+        "kind": kind,
+        "options": options if kind == ReportQuestion.Kind.CHOICE else "",
+        "required": bool(data.get("required")),
+        "order": int(data.get("order") or 0),
+        "is_active": bool(data.get("is_active", True)),
+    }
+    if question is None:
+        question = ReportQuestion.objects.create(branch=branch, **values)
+        audit_record(actor=by, action=AuditEntry.Action.CREATE, target=question, changes=values)
+        return question
+    question = ReportQuestion.objects.select_for_update().get(pk=question.pk)
+    changes = {f: [getattr(question, f), v] for f, v in values.items() if getattr(question, f) != v}
+    for f, v in values.items():
+        setattr(question, f, v)
+    question.save()
+    if changes:
+        audit_record(actor=by, action=AuditEntry.Action.UPDATE, target=question, changes=changes)
+    return question

@@ -10,4 +10,6 @@ urlpatterns = [
     path("branch/", views.branch_view, name="branch"),
     path("<int:pk>/", views.detail_view, name="detail"),
     path("<int:pk>/review/", views.review_view, name="review"),
+    path("questions/", views.questions_view, name="questions"),
+    path("questions/<int:pk>/", views.question_edit_view, name="question_edit"),
 ]

@@ -12,7 +12,9 @@ from django.views.decorators.http import require_POST
 
 from crm import access
 from crm.errors import DomainError
+from crm.forms_util import add_domain_error
 from reports import selectors, services
+from reports.forms import ReportQuestionForm
 from reports.models import DailyReport
 
 FAR_PAST = date(2000, 1, 1)
@@ -152,3 +154,63 @@ def review_view(request, pk: int):
     if back == "branch":
         return redirect(reverse("reports:branch") + f"?date={report.date.isoformat()}")
     return redirect("reports:detail", pk=report.pk)
+
+
+def _question_branch(request):
+    """The branch whose questions are edited: the head's own; the director picks one (`?branch=`)."""
+    branches = [
+        b for b in selectors.branches_for_review(request.user) if access.may_set_report_questions(request.user, b.pk)
+    ]
+    if not branches:
+        raise PermissionDenied("Вопросы отчёта задаёт РОП своего филиала или директор.")
+    chosen = request.GET.get("branch") or request.POST.get("branch") or ""
+    return next((b for b in branches if str(b.pk) == chosen), branches[0]), branches
+
+
+@login_required
+def questions_view(request):
+    """The branch's extra questions: the list and a form to add one."""
+    branch, branches = _question_branch(request)
+    form = ReportQuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_question_save(by=request.user, branch=branch, data=form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Вопрос добавлен: менеджеры филиала увидят его в отчёте за день.")
+            return redirect(f"{reverse('reports:questions')}?branch={branch.pk}")
+    return render(
+        request,
+        "reports/questions.html",
+        {
+            "branch": branch,
+            "branches": branches,
+            "questions": selectors.questions_of(request.user, branch),
+            "form": form,
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def question_edit_view(request, pk: int):
+    question = selectors.question_get_for_user(request.user, pk)
+    initial = {f: getattr(question, f) for f in services.QUESTION_FIELDS}
+    form = ReportQuestionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_question_save(
+                by=request.user, branch=question.branch, data=form.cleaned_data, question=question
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Вопрос сохранён.")
+            return redirect(f"{reverse('reports:questions')}?branch={question.branch_id}")
+    return render(
+        request,
+        "reports/question_edit.html",
+        {"question": question, "form": form},
+        status=400 if form.is_bound and form.errors else 200,
+    )

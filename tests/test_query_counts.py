@@ -23,7 +23,7 @@ from deals.services import deal_move_to_stage, hearing_add, payment_record
 from integrations.models import CalendarConnection
 from leads.models import Lead
 from leads.services import lead_create, lead_mark_non_target
-from reports.models import DailyReport
+from reports.models import DailyReport, ReportQuestion
 from tasks import services as task_services
 from tests.conftest import token_client
 from tests.factories import UserFactory, contract_data, court_data, make_client, make_deal
@@ -61,6 +61,11 @@ def seed_daily_reports(p, n):
         m = UserFactory(branch=p["msk"], supervisor=p["rop.msk"], role="manager")
         DailyReport.objects.create(manager=m, branch=p["msk"], date=timezone.localdate(), figures={"calls": 1})
         UserFactory(branch=p["msk"], supervisor=p["rop.msk"], role="manager")  # and one who has not filed
+
+
+def seed_report_questions(p, n):
+    for i in range(n):
+        ReportQuestion.objects.create(branch=p["msk"], text=f"Вопрос {i}", order=i)
 
 
 def seed_staff(p, n):
@@ -353,6 +358,7 @@ CASES = [
     ("api_activities", "manager.msk", API, lambda p: "/api/v1/activities/", seed_activities),
     ("daily_reports_branch", "rop.msk", WEB, lambda p: reverse("reports:branch"), seed_daily_reports),
     ("daily_reports_director", "director", WEB, lambda p: reverse("reports:branch"), seed_daily_reports),
+    ("report_questions", "rop.msk", WEB, lambda p: reverse("reports:questions"), seed_report_questions),
     ("api_daily_reports", "rop.msk", API, lambda p: "/api/v1/daily-reports/", seed_daily_reports),
 ]
 
@@ -409,6 +415,7 @@ EXPECTED: dict = {
     "api_payments": 2,
     "api_tasks": 2,
     "api_activities": 2,
+    "report_questions": 5,  # session, user, counters, the head's branch, its questions
     "daily_reports_branch": 7,  # session, user, counters, branches ×2, the branch's managers, the reports
     "daily_reports_director": 7,
     "api_daily_reports": 2,

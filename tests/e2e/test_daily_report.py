@@ -93,3 +93,26 @@ def test_manager_files_head_reviews(
     screenshot(page, "daily-report-reviewed")
     settle(page)
     assert page_problems == [f"400 {live_server.url}/reports/day/"]  # only the refused form
+
+
+def test_head_sets_a_question_the_managers_then_answer(
+    page: Page, live_server, everyone, manager_msk, head_msk, msk, page_problems, screenshot
+):
+    enter_as(page, live_server, "rop.msk")
+    page.goto("/reports/")
+    page.get_by_test_id("questions-link").click()
+    page.wait_for_url(f"{live_server.url}/reports/questions/")
+    form = page.get_by_test_id("question-form")
+    form.get_by_label("Вопрос").fill("Сколько встреч назначено на завтра?")
+    form.get_by_label("Вид ответа").select_option("number")
+    form.get_by_label("Обязательный").check()
+    form.get_by_role("button", name="Добавить").click()
+    expect(page.get_by_role("alert").filter(has_text="Вопрос добавлен")).to_be_visible()
+    expect(page.get_by_test_id("questions")).to_contain_text("Сколько встреч назначено на завтра?")
+    screenshot(page, "daily-report-questions")
+    assert ReportQuestion.objects.get().kind == "number"
+
+    enter_as(page, live_server, "manager.msk")
+    page.goto("/reports/day/")
+    expect(page.get_by_text("Сколько встреч назначено на завтра?")).to_be_visible()
+    assert page_problems == []

@@ -63,7 +63,7 @@ from crm.workdays import add_working_days
 from deals.models import Deal, Payment
 from leads.models import Lead, LeadMessage, NonTargetContact
 from leads.services import lead_create
-from reports.models import DailyReport
+from reports.models import DailyReport, ReportQuestion
 from tasks import services as task_services
 from tasks.models import ChecklistItem, Task, TaskAttachment, TaskParticipant
 
@@ -876,6 +876,14 @@ def try_daily_reports(run: Run, u: User) -> None:
         api_review = "api-daily-report-review"
         run.try_refused("review daily report over API", "post", api_review, [r.pk], data=review, json=True)
         run.unchanged(f"daily report {r.pk}")
+    # The branch's extra questions: set by its head or the director only.
+    for q in ReportQuestion.objects.order_by("pk"):
+        if u.role == Role.DIRECTOR or (u.role == Role.HEAD_OF_SALES and q.branch_id == u.branch_id):
+            continue
+        run.try_refused("read report question", "get", "reports:question_edit", [q.pk])
+        change = {"text": "взлом", "kind": "text", "order": 0, "is_active": "on"}
+        run.try_refused("change report question", "post", "reports:question_edit", [q.pk], data=change)
+        run.unchanged(f"report question {q.pk}")
 
 
 def run_role(demo: Demo, login: str) -> Run:
