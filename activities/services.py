@@ -240,11 +240,6 @@ def lead_activities_to_client(*, lead, client: Client, deal, by: User | None) ->
 # --- the calendar -----------------------------------------------------------------
 
 
-def can_book_for(by: User, manager: User) -> bool:
-    """Kept for callers of this module: the rule is access.can_book_for."""
-    return access.can_book_for(by, manager)
-
-
 # How far ahead «дела» and meetings may be planned, and how far back an inbound one may be recorded:
 # a date past these is a typo (9999-12-31, 0001-01-01), not a plan.
 PLAN_AHEAD = timedelta(days=366)
@@ -327,7 +322,7 @@ def meeting_book(
     manager = _check_owner(manager, field="manager")
     if not access.has_calendar(manager):
         raise DomainError("Записывать можно к менеджеру или РОП филиала.", field="manager")
-    if not can_book_for(by, manager):
+    if not access.can_book_for(by, manager):
         raise DomainError("Вы не можете записывать к этому менеджеру.", code="forbidden")
     if kind != Kind.BUSY:
         client, deal, lead = _check_subject(client=client, deal=deal, lead=lead)
@@ -376,7 +371,7 @@ def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, end
         raise DomainError("Перенести можно только запланированную встречу.", code="state")
     if activity.external_uid:
         raise DomainError("Это время занято во внешнем календаре: измените его там.", code="state")
-    if not can_book_for(by, activity.responsible):
+    if not access.can_book_for(by, activity.responsible):
         raise DomainError("Вы не можете переносить встречи этого менеджера.", code="forbidden")
     User.objects.select_for_update().filter(pk=activity.responsible_id).first()
     _check_slot(activity.responsible, starts_at, ends_at, exclude_pk=activity.pk)
@@ -411,7 +406,7 @@ def meeting_cancel(*, activity: Activity, by: User, reason: str = "") -> Activit
         raise DomainError("Дело уже закрыто.", code="state")
     if activity.external_uid:
         raise DomainError("Это время занято во внешнем календаре: удалите событие там.", code="state")
-    if not can_book_for(by, activity.responsible) and by.pk != activity.responsible_id:
+    if not access.can_book_for(by, activity.responsible) and by.pk != activity.responsible_id:
         raise DomainError("Вы не можете отменять встречи этого менеджера.", code="forbidden")
     activity.status = Activity.Status.CANCELLED
     activity.result = (reason or "").strip() or "Отменено"

@@ -17,16 +17,11 @@ def client_ip(request) -> str | None:
 
 
 def safe_next(request, fallback: str) -> str:
-    """The `next` a form carries, when it stays on this site; otherwise `fallback` (a URL or a URL name).
+    """The `next` a form or link carries, when it is a path on this site; otherwise `fallback`.
 
     A crafted form or link must never send someone from the CRM to another site.
     """
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+    return local_path(request.POST.get("next") or request.GET.get("next") or "", fallback)
 
 
 def local_path(target: str, fallback: str) -> str:

@@ -93,10 +93,6 @@ def handler_for(kind: str) -> Handler | None:
     return _HANDLERS.get(kind)
 
 
-def kinds(prefix: str = "") -> list[str]:
-    return sorted(k for k in _HANDLERS if k.startswith(prefix))
-
-
 # --- writing: inside the caller's transaction ---------------------------------------------------
 
 

@@ -162,7 +162,7 @@ def previous_working_day(day: date) -> date:
 
 
 def daily_reports_missing_digest(*, today: date | None = None) -> int:
-    """The next working morning: each head (and the director) gets who did not file the previous working day."""
+    """The next working morning: each branch head gets who did not file the previous working day."""
     today = today or timezone.localdate()
     if not is_working_day(today):
         return 0

@@ -205,9 +205,38 @@ def _session(conn: CalendarConnection) -> caldav.DAVClient:
 # --- CRM → calendar -----------------------------------------------------------------------
 
 
+def _site_host() -> str:
+    """The CRM's host name: the right half of every UID it writes, so they are unique across sites."""
+    return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "crm"
+
+
+def _href_for(conn: CalendarConnection, uid: str) -> str:
+    return conn.calendar_url.rstrip("/") + "/" + uid.replace("@", "-at-") + ".ics"
+
+
+def _event_ics(*, uid: str, start, end, summary: str, lines: list[str], location: str, link: str) -> str:
+    """One VEVENT in Moscow time with its VTIMEZONE: the shape every mirrored entry shares."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//CRM//caldav mirror//RU")
+    cal.add("version", "2.0")
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", start.astimezone(MOSCOW))
+    event.add("dtend", end.astimezone(MOSCOW))
+    event.add("summary", summary)
+    event.add("description", "\n".join(lines))
+    if location:
+        event.add("location", location)
+    event.add("url", link)
+    event.add("sequence", int(timezone.now().timestamp()))
+    cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical().decode()
+
+
 def uid_for(activity_id: int) -> str:
-    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "crm"
-    return f"{UID_PREFIX}{activity_id}@{host}"
+    return f"{UID_PREFIX}{activity_id}@{_site_host()}"
 
 
 def _phone(activity: Activity) -> str:
@@ -241,23 +270,15 @@ def event_ics(activity: Activity) -> str:
         lines.append(f"Записал(а): {activity.booked_by.full_name}")
     link = settings.SITE_URL.rstrip("/") + activity_url(activity)
     lines.append(f"Карточка в CRM: {link}")
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//CRM//caldav mirror//RU")
-    cal.add("version", "2.0")
-    event = icalendar.Event()
-    event.add("uid", uid_for(activity.pk))
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", activity.planned_at.astimezone(MOSCOW))
-    event.add("dtend", (activity.ends_at or activity.planned_at + timedelta(hours=1)).astimezone(MOSCOW))
-    event.add("summary", summary)
-    event.add("description", "\n".join(lines))
-    if activity.location:
-        event.add("location", activity.location)
-    event.add("url", link)
-    event.add("sequence", int(timezone.now().timestamp()))
-    cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal.to_ical().decode()
+    return _event_ics(
+        uid=uid_for(activity.pk),
+        start=activity.planned_at,
+        end=activity.ends_at or activity.planned_at + timedelta(hours=1),
+        summary=summary,
+        lines=lines,
+        location=activity.location,
+        link=link,
+    )
 
 
 def _raise_for(status: int, what: str) -> None:
@@ -365,7 +386,7 @@ def activity_sync(*, activity_id: int) -> str:
         return "no-calendar"
     client = _session(conn)
     uid = uid_for(activity.pk)
-    href = row.href if row else conn.calendar_url.rstrip("/") + "/" + uid.replace("@", "-at-") + ".ics"
+    href = row.href if row else _href_for(conn, uid)
     body = event_ics(activity)
     try:
         etag = _transport(lambda: _put(client, href, body, row.etag or "" if row else None))
@@ -471,8 +492,7 @@ HEARING_LENGTH = timedelta(hours=2)
 
 
 def hearing_uid(hearing_id: int) -> str:
-    host = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "crm"
-    return f"crm-hearing-{hearing_id}@{host}"
+    return f"crm-hearing-{hearing_id}@{_site_host()}"
 
 
 def hearing_ics(hearing: Hearing) -> str:
@@ -487,25 +507,15 @@ def hearing_ics(hearing: Hearing) -> str:
     if hearing.result:
         lines.append(f"Итог: {hearing.result}")
     lines.append(f"Сделка в CRM: {link}")
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//CRM//caldav mirror//RU")
-    cal.add("version", "2.0")
-    event = icalendar.Event()
-    event.add("uid", hearing_uid(hearing.pk))
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", hearing.date.astimezone(MOSCOW))
-    event.add("dtend", (hearing.date + HEARING_LENGTH).astimezone(MOSCOW))
-    event.add(
-        "summary", f"Заседание: {deal.client.display_name}" + (f", {deal.case_number}" if deal.case_number else "")
+    return _event_ics(
+        uid=hearing_uid(hearing.pk),
+        start=hearing.date,
+        end=hearing.date + HEARING_LENGTH,
+        summary=f"Заседание: {deal.client.display_name}" + (f", {deal.case_number}" if deal.case_number else ""),
+        lines=lines,
+        location=deal.court,
+        link=link,
     )
-    event.add("description", "\n".join(lines))
-    if deal.court:
-        event.add("location", deal.court)
-    event.add("url", link)
-    event.add("sequence", int(timezone.now().timestamp()))
-    cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal.to_ical().decode()
 
 
 def hearing_sync(*, hearing_id: int) -> str:
@@ -539,7 +549,7 @@ def hearing_sync(*, hearing_id: int) -> str:
         if conn is None:
             continue
         row = rows.get(user_id)
-        href = row.href if row else conn.calendar_url.rstrip("/") + "/" + uid.replace("@", "-at-") + ".ics"
+        href = row.href if row else _href_for(conn, uid)
         client = _session(conn)
         etag = _transport(
             lambda client=client, href=href, row=row: _put(client, href, body, row.etag or "" if row else None)
