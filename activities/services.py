@@ -20,6 +20,7 @@ from crm.roles import Role
 from crm.services import audit_record
 from crm.workdays import add_working_days
 from deals.selectors import active_deal_of
+from leads.services import lead_record_response
 
 Action = AuditEntry.Action
 Kind = Activity.Kind
@@ -171,7 +172,9 @@ def _plan(
 def _back_to_work(client: Client, by: User | None) -> None:
     """A planned activity brings an abandoned client back to work; the change is audited like any other."""
     was = Client.Status.ABANDONED
-    if Client.objects.filter(pk=client.pk, status=was).update(status=Client.Status.ACTIVE):
+    if Client.objects.filter(pk=client.pk, status=was).update(
+        status=Client.Status.ACTIVE, status_changed_at=timezone.now()
+    ):
         client.status = Client.Status.ACTIVE
         audit_record(
             actor=by, action=Action.UPDATE, target=client, changes={"status": [was.value, Client.Status.ACTIVE.value]}
@@ -193,6 +196,9 @@ def activity_complete(*, activity: Activity, by: User, result: str, next_plan: d
     activity.result = result
     activity.done_at = timezone.now()
     activity.save(update_fields=["status", "result", "done_at"])
+    if activity.lead_id:
+        # A call made or a consultation held on a request is its answer (the first one counts).
+        lead_record_response(lead_id=activity.lead_id, at=activity.done_at)
     _timeline(activity, f"{_describe(activity)} — выполнено: {result}", by)
     if next_plan:
         kind = next_plan["kind"]
@@ -506,8 +512,8 @@ def client_to_pool(*, client: Client, by: User) -> Client:
     if client.status == Client.Status.LOST:
         raise DomainError("Клиент потерян окончательно.", code="state")
     old = client.manager
-    client.status, client.manager = Client.Status.POOL, None
-    client.save(update_fields=["status", "manager"])
+    client.status, client.manager, client.status_changed_at = Client.Status.POOL, None, timezone.now()
+    client.save(update_fields=["status", "manager", "status_changed_at"])
     Activity.objects.filter(client=client, status=Activity.Status.PLANNED).update(
         status=Activity.Status.CANCELLED, result="Клиент перенесён в отстойник", done_at=timezone.now()
     )
@@ -539,8 +545,8 @@ def client_reanimate(
     _check_owner(manager, field="manager")
     if not access.may_own_clients(manager) or manager.branch_id != client.branch_id:
         raise DomainError("Выберите менеджера филиала клиента.", field="manager")
-    client.status, client.manager = Client.Status.ACTIVE, manager
-    client.save(update_fields=["status", "manager"])
+    client.status, client.manager, client.status_changed_at = Client.Status.ACTIVE, manager, timezone.now()
+    client.save(update_fields=["status", "manager", "status_changed_at"])
     timeline_add(
         client=client,
         kind=TimelineEntry.Kind.ASSIGNMENT,
@@ -578,8 +584,8 @@ def client_mark_lost(*, client: Client, by: User, reason: str) -> Client:
     if not reason:
         raise DomainError("Укажите причину.", field="reason")
     client = Client.objects.select_for_update().get(pk=client.pk)
-    client.status = Client.Status.LOST
-    client.save(update_fields=["status"])
+    client.status, client.lost_reason, client.status_changed_at = Client.Status.LOST, reason[:500], timezone.now()
+    client.save(update_fields=["status", "lost_reason", "status_changed_at"])
     Activity.objects.filter(client=client, status=Activity.Status.PLANNED).update(
         status=Activity.Status.CANCELLED, result="Клиент потерян окончательно", done_at=timezone.now()
     )
@@ -595,7 +601,9 @@ def clients_mark_abandoned(*, now: datetime | None = None) -> int:
     marked = 0
     for client in abandoned_candidates(now=now)[:1000]:
         with transaction.atomic():
-            if Client.objects.filter(pk=client.pk, status=Client.Status.ACTIVE).update(status=Client.Status.ABANDONED):
+            if Client.objects.filter(pk=client.pk, status=Client.Status.ACTIVE).update(
+                status=Client.Status.ABANDONED, status_changed_at=now
+            ):
                 timeline_add(client=client, kind=TimelineEntry.Kind.CHANGE, text="Заброшен: нет запланированных дел")
                 marked += 1
     return marked

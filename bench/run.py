@@ -1,5 +1,5 @@
 """Median server time and query count for the board, the filtered list, the deal card, the search
-(header box, results page, API) and the client list.
+(header box, results page, API), the client list and the heads' analytics dashboards.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/crm_bench .venv/bin/python -m bench.run
 
@@ -11,6 +11,7 @@ import argparse
 import os
 import statistics
 import time
+from datetime import timedelta
 
 import django
 
@@ -20,10 +21,45 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test import Client as WebClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from clients.models import Client  # noqa: E402
 from crm.models import User  # noqa: E402
 from deals.models import Deal  # noqa: E402
+from reports.analytics.registry import DASHBOARDS  # noqa: E402
+
+# rop.msk is the demo head (a small branch: 2 of 203 managers); rop.b01 heads a generated branch of 20.
+HEADS = ["rop.msk", "rop.b01"]
+
+
+def dashboard_cases() -> list[tuple[str, str, str]]:
+    """Every registered dashboard for the director (all branches) and the demo head, over the current month,
+    the last 90 and the last 365 days; a big branch's head over 365 days; the funnel's Excel file."""
+    today = timezone.localdate()
+    periods = [
+        ("месяц", today.replace(day=1)),
+        ("90 дн.", today - timedelta(days=89)),
+        ("365 дн.", today - timedelta(days=364)),
+    ]
+    cases = []
+    for slug in DASHBOARDS:
+        for who in ["director", "rop.msk"]:
+            for label, start in periods:
+                cases.append(
+                    (who, f"аналитика {slug}: {label}", f"/reports/analytics/{slug}/?date_from={start}&date_to={today}")
+                )
+        label, start = periods[-1]
+        cases.append(
+            ("rop.b01", f"аналитика {slug}: {label}", f"/reports/analytics/{slug}/?date_from={start}&date_to={today}")
+        )
+    cases.append(
+        (
+            "director",
+            "аналитика funnel: Excel, 365 дн.",
+            f"/reports/analytics/funnel/?date_from={periods[-1][1]}&date_to={today}&export=xlsx",
+        )
+    )
+    return cases
 
 
 def measure(client: WebClient, url: str, runs: int) -> tuple[float, int, int]:
@@ -41,12 +77,13 @@ def measure(client: WebClient, url: str, runs: int) -> tuple[float, int, int]:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
     args = parser.parse_args()
     # Migrations applied after the data was generated (a new column, a new index) leave the planner
     # with stale statistics; autovacuum would catch up in production, here we do it at once.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    users = {u.username: u for u in User.objects.filter(username__in=["director", "rop.msk", "manager.msk"])}
+    users = {u.username: u for u in User.objects.filter(username__in=["director", "manager.msk", *HEADS])}
     total = Deal.objects.count()
     own = Deal.objects.filter(manager=users["manager.msk"]).order_by("-id").first()
     court = Deal.objects.filter(stage="db_in_court").order_by("id").first()
@@ -85,11 +122,14 @@ def main():
         ("director", "клиенты: часть телефона", "/clients/?q=" + part.replace(" ", "+")),
         ("director", "карточка сделки", f"/deals/{court.pk}/"),
         ("manager.msk", "карточка своей сделки", f"/deals/{own.pk}/"),
+        *dashboard_cases(),
     ]
     print(f"Сделок в базе: {total:,}".replace(",", " "))
     print(f"{'кто':<12} {'страница':<48} {'медиана, мс':>12} {'запросов':>9}")
     clients = {}
     for who, label, url in cases:
+        if args.only not in label:
+            continue
         client = clients.get(who)
         if client is None:
             client = clients[who] = WebClient()

@@ -53,6 +53,9 @@ class Client(models.Model):
     )
     branch = models.ForeignKey(Branch, verbose_name="филиал", on_delete=models.PROTECT, related_name="clients")
     status = models.CharField("статус", max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    # When the status last changed and, for «потерян окончательно», why: the heads' losses read these.
+    status_changed_at = models.DateTimeField("статус с", null=True, blank=True)
+    lost_reason = models.CharField("причина потери", max_length=500, blank=True)
     created_at = models.DateTimeField("создан", default=timezone.now)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # A duplicate merged into another card is kept (audit, the Disk folder record) but no longer listed.
@@ -68,6 +71,8 @@ class Client(models.Model):
             models.Index(fields=["manager", "status", "-id"]),
             models.Index(fields=["branch", "status", "-id"]),
             models.Index(fields=["search_key"]),
+            # Losses for a period: clients that became abandoned, went to the pool or were lost.
+            models.Index(fields=["status", "status_changed_at"], name="client_status_changed"),
         ]
 
     def __str__(self) -> str:

@@ -744,3 +744,36 @@ def may_connect_calendar(user) -> bool:
 def may_see_calendar_connections(user) -> bool:
     """The state of everyone's calendar connections (never their passwords): the admin and the director."""
     return sees_everything(user)
+
+
+# --- the heads' analytics (reports/analytics) --------------------------------------------
+
+
+READS_ANALYTICS = frozenset({Role.DIRECTOR})
+
+
+def offers_analytics(user) -> bool:
+    """The funnel, efficiency and payments dashboards: heads of a branch and the director.
+    Managers have their own figures in the end-of-day report; the admin is IT, not sales."""
+    return _is(user, READS_ANALYTICS) or branch_overseen_by(user) is not None
+
+
+def analytics_branch(user) -> int | None:
+    """The branch a reader's dashboards are held to: a head's own; None (every branch) for the director."""
+    return branch_overseen_by(user)
+
+
+def analytics_rows_q(user, *, branch: str = "branch") -> Q:
+    """Which rows feed `user`'s dashboards: a head's branch, everything for the director, nothing else.
+    `branch` names the row's branch lookup."""
+    if not offers_analytics(user):
+        return NOTHING
+    overseen = analytics_branch(user)
+    return Q(**{f"{branch}_id": overseen}) if overseen else Q()
+
+
+def analytics_people_q(user) -> Q:
+    """Whose figures `user` may pick in the dashboards' manager filter: sales staff of the branch, or all."""
+    if not offers_analytics(user):
+        return NOTHING
+    return Q(role__in=SALES) & analytics_rows_q(user)

@@ -36,7 +36,7 @@ from crm.services import audit_record
 from crm.validators import clean_case_number, clean_inn, mask
 from crm.workdays import add_working_days
 from deals import validators as bounds
-from deals.models import Creditor, Deal, DealStageCount, Hearing, Instalment, Payment, StageAutomation
+from deals.models import Creditor, Deal, DealStageChange, DealStageCount, Hearing, Instalment, Payment, StageAutomation
 from deals.selectors import deals_visible_to
 from tasks.services import task_create
 
@@ -88,6 +88,22 @@ def _bump_counter(*, manager_id: int, branch_id: int, stage: str, delta: int, fe
     )
     DealStageCount.objects.filter(manager_id=manager_id, branch_id=branch_id, stage=stage).update(
         count=F("count") + delta, fee_total=F("fee_total") + (fee or Decimal("0")) * delta
+    )
+
+
+def _record_stage_change(deal: Deal, *, from_stage: str, entered_from_at, at) -> None:
+    """The stage history row the heads' funnel reads (see DealStageChange)."""
+    DealStageChange.objects.create(
+        deal=deal,
+        service_line=deal.service_line,
+        from_stage=from_stage,
+        to_stage=deal.stage,
+        at=at,
+        from_entered_at=entered_from_at,
+        seconds_in_from=int((at - entered_from_at).total_seconds()) if entered_from_at else None,
+        source=deal.source,
+        manager_id=deal.manager_id,
+        branch_id=deal.branch_id,
     )
 
 
@@ -153,6 +169,8 @@ def deal_create(
         raise DomainError("Выберите направление: ДБ или ДУ.", field="service_line")
     _check_manager(manager)
     stage = FIRST_STAGE[service_line]
+    # One instant for both: the history's opening row and the first move's `from_entered_at` must agree.
+    now = timezone.now()
     deal = Deal.objects.create(
         client=client,
         service_line=service_line,
@@ -162,12 +180,15 @@ def deal_create(
         title=title or ("Банкротство физического лица" if service_line == ServiceLine.DB else ""),
         source=source,
         search_key=client.search_key,
+        created_at=now,
+        stage_changed_at=now,
     )
     # One client, one responsible manager: the client follows its newest deal.
     if client.manager_id != manager.pk or client.branch_id != manager.branch_id:
         Client.objects.filter(pk=client.pk).update(manager=manager, branch_id=manager.branch_id)
         client.manager, client.branch_id = manager, manager.branch_id
     _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=stage, delta=1)
+    _record_stage_change(deal, from_stage="", entered_from_at=None, at=deal.created_at)
     timeline_add(
         client=client,
         deal=deal,
@@ -285,10 +306,11 @@ def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = 
     old_fee = deal.fee
     for field, value in cleaned.items():
         setattr(deal, field, value)
-    old_stage, now = deal.stage, timezone.now()
+    old_stage, entered_old_at, now = deal.stage, deal.stage_changed_at, timezone.now()
     deal.stage, deal.stage_changed_at = stage, now
     deal.closed_at = now if stage in CLOSED else None
     deal.save()
+    _record_stage_change(deal, from_stage=old_stage, entered_from_at=entered_old_at, at=now)
     _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=old_stage, delta=-1, fee=old_fee)
     _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=stage, delta=1, fee=deal.fee)
     changes = {"stage": [old_stage, stage], **{f: [before[f], _plain(v)] for f, v in cleaned.items()}}
@@ -513,6 +535,7 @@ def deal_import(*, client: Client, service_line: str, stage: str, manager: User,
     """
     if stage not in Stage.values or line_of(stage) != service_line:
         raise DomainError("Такой стадии нет в воронке.", field="stage")
+    now = timezone.now()
     deal = Deal.objects.create(
         client=client,
         service_line=service_line,
@@ -521,10 +544,14 @@ def deal_import(*, client: Client, service_line: str, stage: str, manager: User,
         branch_id=manager.branch_id,
         title="Банкротство физического лица" if service_line == ServiceLine.DB else "",
         source=Deal.Source.OTHER,
-        closed_at=timezone.now() if stage in CLOSED else None,
+        created_at=now,
+        stage_changed_at=now,
+        closed_at=now if stage in CLOSED else None,
         search_key=client.search_key,
     )
     _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=stage, delta=1)
+    # It entered the CRM at that stage: the funnel counts it there, not in the stages before.
+    _record_stage_change(deal, from_stage="", entered_from_at=None, at=deal.created_at)
     timeline_add(
         client=client,
         deal=deal,

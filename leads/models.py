@@ -45,6 +45,9 @@ class Lead(models.Model):
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     created_at = models.DateTimeField("поступил", default=timezone.now)
+    # The first time anyone answered the request by acting on it (a «дело» done, a deal made, closed, marked
+    # non-target); routing or handing it to a manager is not an answer. Set once, never moved later.
+    first_response_at = models.DateTimeField("первый ответ", null=True, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # A retry token of the caller who sent it (`created_by`; none for mail and
     # telephony intake): unique per caller, so one caller's key never finds
@@ -65,6 +68,12 @@ class Lead(models.Model):
             models.Index(fields=["assigned_to", "status", "-id"]),
             models.Index(fields=["branch", "status", "-id"]),
             models.Index(fields=["routed_to_office", "status", "-id"]),
+            # The dashboards' period over leads: the whole firm's, and a head's branch.
+            models.Index(fields=["created_at"], name="lead_created"),
+            models.Index(fields=["branch", "created_at"], name="lead_branch_created"),
+            # The funnel's losses: leads closed in the period or marked non-target in it (an OR of the two).
+            models.Index(fields=["status", "closed_at"], name="lead_status_closed"),
+            models.Index(fields=["status", "created_at"], name="lead_status_created"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["created_by", "idempotency_key"], name="lead_idempotency_key_per_caller"),

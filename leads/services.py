@@ -8,6 +8,7 @@ and unassigned, in the heads' queue.
 import hashlib
 import json
 import logging
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -326,6 +327,21 @@ def lead_assign(*, lead: Lead, manager: User, by: User) -> Lead:
     return lead
 
 
+def _answered(lead: Lead) -> list[str]:
+    """The first act on a lead is its first response: set it on the locked row once, never move it later.
+    Returns the field to save (none when it was already answered)."""
+    if lead.first_response_at is not None:
+        return []
+    lead.first_response_at = timezone.now()
+    return ["first_response_at"]
+
+
+def lead_record_response(*, lead_id: int, at: datetime) -> bool:
+    """A «дело» done on the lead (activities call this) answers it, unless something answered it before.
+    One conditional UPDATE, so two answers at once keep the earlier-committed one. True when set now."""
+    return bool(Lead.objects.filter(pk=lead_id, first_response_at__isnull=True).update(first_response_at=at))
+
+
 @transaction.atomic
 def lead_mark_non_target(*, lead: Lead, by: User, reason: str) -> Lead:
     """Close the lead as non-target and put its phone and e-mail on the routing list."""
@@ -336,7 +352,7 @@ def lead_mark_non_target(*, lead: Lead, by: User, reason: str) -> Lead:
     if lead.status == Lead.Status.CONVERTED:
         raise DomainError("По лиду уже создана сделка.")
     lead.status, lead.non_target_reason = Lead.Status.NON_TARGET, reason
-    lead.save(update_fields=["status", "non_target_reason"])
+    lead.save(update_fields=["status", "non_target_reason", *_answered(lead)])
     for kind, value in ((NonTargetContact.Kind.PHONE, lead.phone_norm), (NonTargetContact.Kind.EMAIL, lead.email_norm)):
         if value and not NonTargetContact.objects.filter(kind=kind, value=value, lifted_at__isnull=True).exists():
             NonTargetContact.objects.create(kind=kind, value=value, reason=reason, marked_by=by)
@@ -364,7 +380,7 @@ def lead_close(*, lead: Lead, by: User, reason: str) -> Lead:
         timezone.now(),
         by,
     )
-    lead.save(update_fields=["status", "close_reason", "closed_at", "closed_by"])
+    lead.save(update_fields=["status", "close_reason", "closed_at", "closed_by", *_answered(lead)])
     audit_record(
         actor=by,
         action=Action.UPDATE,
@@ -418,7 +434,7 @@ def lead_convert(
         by=by, client=client, service_line=service_line, manager=manager, title=title, source=lead.source
     )
     lead.status, lead.client, lead.deal = Lead.Status.CONVERTED, client, deal
-    lead.save(update_fields=["status", "client", "deal"])
+    lead.save(update_fields=["status", "client", "deal", *_answered(lead)])
     _story_to_timeline(lead, client=client, deal=deal)
     # The lead's tasks and «дела» (the consultation the call-centre booked) now belong to the client and the deal.
     Task.objects.filter(lead=lead, client__isnull=True).update(client=client)
@@ -517,7 +533,8 @@ def lead_merge(*, survivor: Lead, other: Lead, by: User) -> Lead:
     )
     moved = _repoint(Lead, other=other, survivor=survivor, skip={"other_phones"})
     changed = []
-    for field in ("name", "email", "email_norm", "service_line", "branch_id", "client_id"):
+    # A survivor not yet answered takes the duplicate's first response: the caller had their answer then.
+    for field in ("name", "email", "email_norm", "service_line", "branch_id", "client_id", "first_response_at"):
         if not getattr(survivor, field) and getattr(other, field):
             setattr(survivor, field, getattr(other, field))
             changed.append(field)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from reports import views
+from reports.analytics import views as analytics
 
 app_name = "reports"
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/review/", views.review_view, name="review"),
     path("questions/", views.questions_view, name="questions"),
     path("questions/<int:pk>/", views.question_edit_view, name="question_edit"),
+    path("analytics/<slug:slug>/", analytics.dashboard_view, name="analytics"),
 ]

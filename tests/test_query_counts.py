@@ -19,7 +19,7 @@ from clients.models import Client
 from crm import services as crm_services
 from crm.models import AuditEntry, OutboxJob
 from crm.notifications import notify
-from deals.services import deal_move_to_stage, hearing_add, payment_record
+from deals.services import deal_move_to_stage, hearing_add, payment_record, schedule_set
 from integrations.models import CalendarConnection
 from leads.models import Lead
 from leads.services import lead_create, lead_mark_non_target
@@ -233,6 +233,33 @@ def seed_search(p, n):
         )
 
 
+def seed_analytics(p, n):
+    """What the heads' dashboards count, in both branches: a request, a deal signed with a fee schedule
+    and a payment (every second one then terminated), a «дело» and a task for its manager."""
+    managers = (p["manager.msk"], p["manager2.msk"], p["manager.spb"])
+    today = timezone.localdate()
+    for i in range(n):
+        manager = managers[i % len(managers)]
+        lead_create(by=p["callcenter"], source="site", phone=_phone(), name=f"Лид {i}", assigned_to=manager)
+        deal = make_deal(manager=manager, last_name=f"Клиент{next(_seq)}", phones=[_phone()])
+        deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager, data=contract_data())
+        half = contract_data()["fee"] / 2
+        schedule_set(deal=deal, by=manager, items=[(contract_data()["contract_date"], half), (today, half)])
+        payment_record(deal=deal, by=manager, paid_on=today, amount=Decimal("10000"), method="cash")
+        if i % 2:
+            deal_move_to_stage(deal=deal, stage="db_terminated", by=manager, data={"termination_reason": "Отказ"})
+        activity_services.activity_plan(
+            by=manager, kind="call", planned_at=timezone.now() + timedelta(minutes=5), client=deal.client
+        )
+        task_services.task_create(author=p["director"], responsible=manager, title=f"Договор {i}")
+
+
+def _analytics(slug: str, how: str):
+    if how == API:
+        return lambda p: f"/api/v1/analytics/{slug}/"
+    return lambda p: reverse("reports:analytics", args=[slug])
+
+
 # --- the cases: (id, who, how, url, seeder) ---------------------------------------------------
 
 WEB, API = "web", "api"
@@ -360,6 +387,12 @@ CASES = [
     ("daily_reports_director", "director", WEB, lambda p: reverse("reports:branch"), seed_daily_reports),
     ("report_questions", "rop.msk", WEB, lambda p: reverse("reports:questions"), seed_report_questions),
     ("api_daily_reports", "rop.msk", API, lambda p: "/api/v1/daily-reports/", seed_daily_reports),
+    *[
+        (f"{prefix}analytics_{slug}_{who}", who, how, _analytics(slug, how), seed_analytics)
+        for slug in ("funnel", "efficiency", "payments")
+        for who in ("rop.msk", "director")
+        for prefix, how in (("", WEB), ("api_", API))
+    ],
 ]
 
 # Exact counts; a dict is {vendor: count} where SQLite and PostgreSQL differ.
@@ -419,6 +452,22 @@ EXPECTED: dict = {
     "daily_reports_branch": 7,  # session, user, counters, branches ×2, the branch's managers, the reports
     "daily_reports_director": 7,
     "api_daily_reports": 2,
+    # The dashboards: a fixed number of grouped queries each, whatever the rows (the funnel's stuck list
+    # asks once per open stage). The page adds session, user, counters, the filters' branches and
+    # managers; for a head, the one-branch select once more (its first choice decides Django's
+    # «required» attribute) and the branch's name in the heading. The API adds the token's user.
+    "analytics_funnel_rop.msk": 29,
+    "api_analytics_funnel_rop.msk": 23,
+    "analytics_funnel_director": 27,
+    "api_analytics_funnel_director": 23,
+    "analytics_efficiency_rop.msk": 19,
+    "api_analytics_efficiency_rop.msk": 13,
+    "analytics_efficiency_director": 17,
+    "api_analytics_efficiency_director": 13,
+    "analytics_payments_rop.msk": 12,
+    "api_analytics_payments_rop.msk": 6,
+    "analytics_payments_director": 10,
+    "api_analytics_payments_director": 6,
 }
 
 

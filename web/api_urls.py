@@ -7,6 +7,7 @@ from deals import api as deals_api
 from integrations.caldav import views as caldav_views
 from leads import api as leads_api
 from reports import api as reports_api
+from reports.analytics import api as analytics_api
 from tasks import api as tasks_api
 from web import api as web_api
 
@@ -38,4 +39,7 @@ urlpatterns = [
     path("daily-reports/", reports_api.DailyReportListCreateApi.as_view(), name="api-daily-reports"),
     path("daily-reports/<int:pk>/", reports_api.DailyReportDetailApi.as_view(), name="api-daily-report-detail"),
     path("daily-reports/<int:pk>/review/", reports_api.DailyReportReviewApi.as_view(), name="api-daily-report-review"),
+    path("analytics/funnel/", analytics_api.FunnelApi.as_view(), name="api-analytics-funnel"),
+    path("analytics/efficiency/", analytics_api.EfficiencyApi.as_view(), name="api-analytics-efficiency"),
+    path("analytics/payments/", analytics_api.PaymentsApi.as_view(), name="api-analytics-payments"),
 ]

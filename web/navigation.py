@@ -36,6 +36,9 @@ NAV_ITEMS = [
     NavItem("Запись", "activities:booking", access.may_book_meetings, "booking"),
     NavItem("Платежи", "payments:register", access.may_view_payments_register, "payments"),
     NavItem("Отчёты", "reports:index", access.offers_daily_reports, "reports", more=True),
+    NavItem(
+        "Аналитика", "reports:analytics", access.offers_analytics, "reports/analytics", more=True, args=("funnel",)
+    ),
     NavItem("Сотрудники", "crm:staff_list", access.is_active_staff, "staff", more=True),
     NavItem("Журнал", "crm:audit_list", access.can_read_audit_log, "audit", more=True),
     NavItem("Диск", "integrations:disk_status", access.can_read_audit_log, "integrations", more=True),

@@ -219,6 +219,19 @@ def test_the_schema_under_test_is_the_served_one(director):
     assert response.json() == RAW_SCHEMA
 
 
+def test_the_dashboards_are_fuzzed_with_every_filter():
+    # The heads' analytics: each dashboard its own operation, so each gets its examples below,
+    # with every filter the pages take and the refusals it answers.
+    filters = {"date_from", "date_to", "branch", "manager", "source", "pipeline", "stuck_days"}
+    paths = [result.ok().path for result in schema.get_all_operations()]
+    fuzzed = sorted(path for path in paths if path.startswith("/api/v1/analytics/"))
+    assert fuzzed == [f"/api/v1/analytics/{slug}/" for slug in ("efficiency", "funnel", "payments")]
+    for path in fuzzed:
+        operation = RAW_SCHEMA["paths"][path]["get"]
+        assert {p["name"] for p in operation["parameters"]} == filters
+        assert {"200", "400", "403"} <= set(operation["responses"])
+
+
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
 @pytest.mark.parametrize("username", ["director", "manager.msk"])
 @schema.parametrize()

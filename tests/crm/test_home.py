@@ -115,10 +115,28 @@ def test_director_sees_login_lockouts(web, api, everyone):
                 "Запись",
                 "Платежи",
                 "Отчёты",
+                "Аналитика",
                 "Сотрудники",
                 "Журнал",
                 "Диск",
                 "API",
+            ],
+        ),
+        # Heads of sales read their branch's analytics; the director every branch's.
+        (
+            "rop.msk",
+            [
+                "Главная",
+                "Мои дела",
+                "Лиды",
+                "Сделки",
+                "Задачи",
+                "Календарь",
+                "Запись",
+                "Платежи",
+                "Отчёты",
+                "Аналитика",
+                "Сотрудники",
             ],
         ),
         (

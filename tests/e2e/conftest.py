@@ -77,9 +77,11 @@ def page(browser, live_server, viewport, page_problems) -> Page:
     # as an error response above; a request to another site is aborted by the route as ERR_FAILED.
     page.on(
         "requestfailed",
-        lambda r: r.failure != "net::ERR_ABORTED"
-        and "favicon" not in r.url
-        and page_problems.append(f"request failed: {r.url} ({r.failure})"),
+        lambda r: (
+            r.failure != "net::ERR_ABORTED"
+            and "favicon" not in r.url
+            and page_problems.append(f"request failed: {r.url} ({r.failure})")
+        ),
     )
     yield page
     context.close()

@@ -22,7 +22,9 @@ meeting or call): those are what the rules tell apart, and trying all of them
 on every object would only repeat the same refusal at several times the cost.
 
 Plus the places a role must not enter at all: the audit log (not director or
-admin), the admin site (not admin), the Disk page (not director or admin),
+admin), the admin site (not admin), the Disk page (not director or admin), the
+heads' analytics pages and API (heads and the director only; a head's choice of
+another branch is a 400, and no deal of it is linked from a dashboard),
 lifting a non-target mark, another caller's `Idempotency-Key`, and the result
 of a meeting the desk may open (never shown to the desk).
 
@@ -56,7 +58,7 @@ from activities import services as activity_services
 from activities.models import Activity
 from clients import services as client_services
 from clients.models import Client, ClientDocument
-from crm.models import AuditEntry, Notification, User
+from crm.models import AuditEntry, Branch, Notification, User
 from crm.pipelines import COLUMNS, CONTRACTED, allowed_targets
 from crm.roles import Role
 from crm.workdays import add_working_days
@@ -886,6 +888,48 @@ def try_daily_reports(run: Run, u: User) -> None:
         run.unchanged(f"report question {q.pk}")
 
 
+ANALYTICS = ("funnel", "efficiency", "payments")
+
+
+def reads_analytics(u: User) -> bool:
+    """The heads' dashboards: a head of sales (their branch's figures) and the director (every branch)."""
+    return u.role in {Role.DIRECTOR, Role.HEAD_OF_SALES}
+
+
+def try_analytics(run: Run, deals: list) -> None:
+    """Each dashboard's page and API: refused (403) to every other role; to a head, another branch is
+    no choice (400, no figures) and no deal of it is linked from the tables, over a wide period."""
+    u = run.user
+    wide = {"date_from": (timezone.localdate() - timedelta(days=365)).isoformat()}
+    other_branches = list(Branch.objects.exclude(pk=u.branch_id).order_by("pk")) if u.branch_id else []
+    for slug in ANALYTICS:
+        for name, args in (("reports:analytics", [slug]), (f"api-analytics-{slug}", [])):
+            where = f"[{name} GET]"
+            if not reads_analytics(u):
+                response = run.send("get", name, args, query=wide)
+                run.expect(
+                    f"{slug} analytics refused {where}", response.status_code == 403, f"→ {response.status_code}"
+                )
+                continue
+            response = run.send("get", name, args, query=wide)
+            run.expect(f"{slug} analytics opens {where}", response.status_code == 200, f"→ {response.status_code}")
+            body = response.content.decode()
+            for d in deals:
+                marker = _href(reverse("deals:detail", args=[d.pk])) if name.startswith("reports:") else f'"{d.url}"'
+                run.expect(f"deal {d.pk} absent from {slug} analytics {where}", marker not in body)
+            if u.role != Role.HEAD_OF_SALES:
+                continue
+            for branch in other_branches:
+                response = run.send("get", name, args, query={**wide, "branch": branch.pk})
+                shown = response.context["dashboard"] if name.startswith("reports:") else response.json().get("tables")
+                run.expect(
+                    f"{slug} analytics of branch {branch.pk} refused {where}",
+                    response.status_code == 400 and not shown,
+                    f"→ {response.status_code}",
+                )
+    run.unchanged("analytics")
+
+
 def run_role(demo: Demo, login: str) -> Run:
     """Everything `login` must not reach, tried with every action."""
     u = demo.user(login)
@@ -929,6 +973,7 @@ def run_role(demo: Demo, login: str) -> Run:
         for contact in NonTargetContact.objects.filter(lifted_at__isnull=True).order_by("pk"):
             try_non_target_lift(run, contact)
     try_daily_reports(run, u)
+    try_analytics(run, deals)
     try_lists(
         run,
         demo,

@@ -1,0 +1,450 @@
+"""Funnel and losses: deals entering each stage, conversion, time in stage, stuck deals,
+losses by stage and reason, and the same by branch, manager and lead source.
+
+Everything about stages reads DealStageChange (one row per stage a deal entered, with the
+deal's line, source, manager and branch copied on it), so a period is an index range and
+no figure joins a million deals. Definitions, as the page states them:
+- «Вошли» — deals that entered the stage in the period;
+- «Перешли дальше» — of those, how many have since entered the next stage (at any time);
+- «Медиана» — the median time in the stage of the deals that left it in the period;
+- «Застряли» — deals in the stage now, for longer than the threshold (not bound to the period).
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from clients.models import Client
+from crm import access
+from crm.pipelines import CLOSED, COLUMNS, ORDER, TERMINATED, ServiceLine, Stage, line_of
+from deals.models import Deal, DealStageChange
+from leads.models import Lead
+from reports.analytics.base import DAYS, MONEY, PERCENT, TEXT, Column, Dashboard, Filters, Table, percent
+from reports.analytics.scope import payments_in, scoped
+from reports.analytics.stats import branch_names, medians, period_bounds, user_names
+
+TITLE = "Воронка и потери"
+STUCK_LIST = 20
+# The stage a signed contract moves a deal into, per line.
+CONTRACT_STAGE = {line: ORDER[line][1] for line in ServiceLine}
+SOURCE_LABELS = dict(Deal.Source.choices)
+
+
+def _lines(filters: Filters) -> list[ServiceLine]:
+    return [ServiceLine(filters.pipeline)] if filters.pipeline else list(ServiceLine)
+
+
+def _stage_label(stage: str) -> str:
+    return f"{line_of(stage).label[:2]} · {Stage(stage).label}"
+
+
+def stage_changes(user, filters: Filters) -> QuerySet[DealStageChange]:
+    return scoped(DealStageChange.objects.all(), user, filters, line="service_line")
+
+
+def _deals(user, filters: Filters) -> QuerySet[Deal]:
+    return scoped(Deal.objects.all(), user, filters, line="service_line")
+
+
+def _leads(user, filters: Filters, qs: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Leads under the filters. A converted lead is in its deal's pipeline: it may have come in with no
+    line («пока не ясно») or another one; a lead without a deal is in the line it was taken with."""
+    qs = scoped(qs, user, filters, manager="assigned_to")
+    if filters.pipeline:
+        qs = qs.filter(Q(deal__service_line=filters.pipeline) | Q(deal__isnull=True, service_line=filters.pipeline))
+    return qs
+
+
+def build(user, filters: Filters) -> Dashboard:
+    start, end = period_bounds(filters)
+    changes = stage_changes(user, filters)
+    in_period = changes.filter(at__gte=start, at__lt=end)
+    # Transitions that happened in the period, and those of the deals that entered a stage in it.
+    happened = {
+        (r["from_stage"], r["to_stage"]): r["n"]
+        for r in in_period.order_by().values("from_stage", "to_stage").annotate(n=Count("id"))
+    }
+    cohort = {
+        (r["from_stage"], r["to_stage"]): r["n"]
+        for r in changes.filter(from_entered_at__gte=start, from_entered_at__lt=end)
+        .order_by()
+        .values("from_stage", "to_stage")
+        .annotate(n=Count("id"))
+    }
+    days_in = {stage: seconds / 86400 for stage, seconds in medians(in_period, "from_stage", "seconds_in_from").items()}
+    return Dashboard(
+        slug="funnel",
+        title=TITLE,
+        filters=filters,
+        tables=[
+            _stages_table(user, filters, happened, cohort, days_in),
+            _lead_table(user, filters, start, end),
+            _losses_table(user, filters, in_period, start, end),
+            _stuck_table(user, filters),
+            _sources_table(user, filters, in_period, start, end),
+            _people_table(user, filters, in_period, start, end),
+        ],
+    )
+
+
+def _stages_table(user, filters, happened, cohort, days_in) -> Table:
+    now = timezone.now()
+    cutoff = now - timedelta(days=filters.stuck_days)
+    stuck = {
+        r["stage"]: r["n"]
+        for r in _deals(user, filters)
+        .filter(stage_changed_at__lt=cutoff)
+        .exclude(stage__in=CLOSED)
+        .order_by()
+        .values("stage")
+        .annotate(n=Count("id"))
+    }
+    rows = []
+    for line in _lines(filters):
+        order = ORDER[line]
+        for stage in COLUMNS[line]:
+            entered = sum(n for (_, to), n in happened.items() if to == stage)
+            following = order[order.index(stage) + 1] if stage in order[:-1] else None
+            moved_on = cohort.get((stage, following), 0) if following else None
+            terminated = cohort.get((stage, TERMINATED[line]), 0) if stage not in CLOSED else None
+            rows.append(
+                {
+                    "stage": _stage_label(stage),
+                    "code": stage,
+                    "entered": entered,
+                    "moved_on": moved_on,
+                    "conversion": percent(moved_on, entered) if following else None,
+                    "terminated": terminated,
+                    "median_days": round(days_in[stage], 1) if stage in days_in else None,
+                    "stuck": stuck.get(stage, 0) if stage not in CLOSED else None,
+                }
+            )
+    return Table(
+        key="stages",
+        title="Воронка по стадиям",
+        columns=[
+            Column("stage", "Стадия", TEXT),
+            Column("entered", "Вошли за период"),
+            Column("moved_on", "Из них перешли дальше"),
+            Column("conversion", "Конверсия в следующую", PERCENT),
+            Column("terminated", "Из них расторгнуты"),
+            Column("median_days", "Медиана на стадии", DAYS),
+            Column("stuck", f"Застряли > {filters.stuck_days} дн."),
+        ],
+        rows=rows,
+        chart=("stage", "entered"),
+        note=(
+            "«Вошли» — сделки, вошедшие в стадию за период; «перешли дальше» и «расторгнуты» — что с ними стало "
+            "к сегодняшнему дню; медиана — время на стадии у сделок, покинувших её за период; «застряли» — "
+            "сделки на стадии сейчас дольше порога, без учёта периода."
+        ),
+    )
+
+
+def _lead_table(user, filters, start, end) -> Table:
+    leads = _leads(
+        user, filters, Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
+    )
+    figures = leads.aggregate(
+        leads=Count("id"),
+        converted=Count("id", filter=Q(deal__isnull=False)),
+        contracted=Count("id", filter=Q(deal__contract_date__isnull=False)),
+        closed=Count("id", filter=Q(status__in=[Lead.Status.CLOSED, Lead.Status.NON_TARGET])),
+    )
+    rows = [
+        {"step": "Обращения за период", "count": figures["leads"], "share": 100.0 if figures["leads"] else None},
+        {
+            "step": "Стали сделкой",
+            "count": figures["converted"],
+            "share": percent(figures["converted"], figures["leads"]),
+        },
+        {
+            "step": "Заключён договор",
+            "count": figures["contracted"],
+            "share": percent(figures["contracted"], figures["leads"]),
+        },
+        {
+            "step": "Закрыты без сделки или нецелевые",
+            "count": figures["closed"],
+            "share": percent(figures["closed"], figures["leads"]),
+        },
+    ]
+    return Table(
+        key="leads",
+        title="От обращения до договора",
+        columns=[
+            Column("step", "Шаг", TEXT),
+            Column("count", "Обращений"),
+            Column("share", "От всех обращений", PERCENT),
+        ],
+        rows=rows,
+        chart=("step", "count"),
+        note=(
+            "Обращения, поступившие за период, и что с ними стало к сегодняшнему дню (объединённые дубли не считаются)."
+        ),
+    )
+
+
+def _losses_table(user, filters, in_period, start, end) -> Table:
+    rows = []
+    terminated = (
+        in_period.filter(to_stage__in=TERMINATED.values())
+        .order_by()
+        .values("from_stage", "deal__termination_reason")
+        .annotate(n=Count("id"))
+    )
+    for r in terminated:
+        rows.append(
+            {
+                "kind": "Расторжение",
+                "stage": _stage_label(r["from_stage"]) if r["from_stage"] else "—",
+                "reason": (r["deal__termination_reason"] or "не указана").strip()[:200],
+                "count": r["n"],
+            }
+        )
+    # Clients carry no source or line of their own: the source and pipeline filters do not narrow them.
+    newest_deal_stage = Deal.objects.filter(client=OuterRef("pk")).order_by("-id").values("stage")[:1]
+    clients = scoped(
+        Client.objects.filter(
+            status__in=[Client.Status.ABANDONED, Client.Status.POOL, Client.Status.LOST],
+            status_changed_at__gte=start,
+            status_changed_at__lt=end,
+            merged_into__isnull=True,
+        ),
+        user,
+        filters,
+        source=None,
+    )
+    reasons = {
+        Client.Status.ABANDONED: "нет запланированных дел",
+        Client.Status.POOL: "перенесён в отстойник",
+    }
+    for r in (
+        clients.annotate(deal_stage=Subquery(newest_deal_stage))
+        .order_by()
+        .values("status", "deal_stage", "lost_reason")
+        .annotate(n=Count("id"))
+    ):
+        rows.append(
+            {
+                "kind": Client.Status(r["status"]).label,
+                "stage": _stage_label(r["deal_stage"]) if r["deal_stage"] else "без сделки",
+                "reason": reasons.get(r["status"]) or (r["lost_reason"] or "не указана").strip()[:200],
+                "count": r["n"],
+            }
+        )
+    leads = _leads(
+        user,
+        filters,
+        Lead.objects.filter(merged_into__isnull=True).filter(
+            Q(status=Lead.Status.CLOSED, closed_at__gte=start, closed_at__lt=end)
+            | Q(status=Lead.Status.NON_TARGET, created_at__gte=start, created_at__lt=end)
+        ),
+    )
+    for r in leads.order_by().values("status", "close_reason", "non_target_reason").annotate(n=Count("id")):
+        reason = r["close_reason"] if r["status"] == Lead.Status.CLOSED else r["non_target_reason"]
+        rows.append(
+            {
+                "kind": "Обращение закрыто" if r["status"] == Lead.Status.CLOSED else "Нецелевое обращение",
+                "stage": "до сделки",
+                "reason": (reason or "не указана").strip()[:200],
+                "count": r["n"],
+            }
+        )
+    rows.sort(key=lambda r: (-r["count"], r["kind"], r["stage"], r["reason"]))
+    totals = defaultdict(int)
+    for r in rows:
+        totals[r["kind"]] += r["count"]
+    return Table(
+        key="losses",
+        title="Потери по стадиям и причинам",
+        columns=[
+            Column("kind", "Вид потери", TEXT),
+            Column("stage", "Стадия", TEXT),
+            Column("reason", "Причина", TEXT),
+            Column("count", "Сколько"),
+        ],
+        rows=rows,
+        totals={"kind": "Всего", "count": sum(totals.values())},
+        note=(
+            "За период: расторгнутые сделки (со стадии, с которой расторгнуты), клиенты, ставшие заброшенными, "
+            "перенесённые в отстойник или потерянные окончательно (стадия их последней сделки), обращения, "
+            "закрытые без сделки, и нецелевые. Фильтры источника и воронки к клиентам не применяются."
+        ),
+    )
+
+
+def _stuck_table(user, filters) -> Table:
+    """The longest-stuck deals, so a head can open them: per open stage the oldest few by the stage's index."""
+    cutoff = timezone.now() - timedelta(days=filters.stuck_days)
+    deals = _deals(user, filters).filter(stage_changed_at__lt=cutoff).select_related("client", "manager")
+    found = []
+    for line in _lines(filters):
+        for stage in COLUMNS[line]:
+            if stage not in CLOSED:
+                found += deals.filter(stage=stage).order_by("stage_changed_at", "id")[:STUCK_LIST]
+    found.sort(key=lambda d: (d.stage_changed_at, d.pk))
+    now = timezone.now()
+    rows = [
+        {
+            "client": d.client.display_name,
+            "url": d.url,
+            "stage": _stage_label(d.stage),
+            "manager": d.manager.full_name,
+            "days": (now - d.stage_changed_at).days,
+        }
+        for d in found[:STUCK_LIST]
+    ]
+    return Table(
+        key="stuck",
+        title=f"Дольше всех на стадии (более {filters.stuck_days} дн.)",
+        columns=[
+            Column("client", "Клиент", TEXT),
+            Column("stage", "Стадия", TEXT),
+            Column("manager", "Менеджер", TEXT),
+            Column("days", "Дней на стадии"),
+        ],
+        rows=rows,
+        link="client",
+        note=f"Не больше {STUCK_LIST} сделок, дольше всех стоящих без движения; закрытые стадии не в счёт.",
+    )
+
+
+def contract_changes(in_period, filters) -> QuerySet:
+    return in_period.filter(to_stage__in=[CONTRACT_STAGE[line] for line in _lines(filters)])
+
+
+def _sources_table(user, filters, in_period, start, end) -> Table:
+    leads = _leads(
+        user, filters, Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
+    )
+    by_leads = {
+        r["source"]: r
+        for r in leads.order_by()
+        .values("source")
+        .annotate(leads=Count("id"), contracted=Count("id", filter=Q(deal__contract_date__isnull=False)))
+    }
+    new_deals = dict(
+        in_period.filter(from_stage="").order_by().values("source").annotate(n=Count("id")).values_list("source", "n")
+    )
+    contracts = {
+        r["source"]: r
+        for r in contract_changes(in_period, filters)
+        .order_by()
+        .values("source")
+        .annotate(n=Count("id"), fees=Sum("deal__fee"))
+    }
+    money = dict(
+        payments_in(user, filters, start, end)
+        .order_by()
+        .values("deal__source")
+        .annotate(total=Sum("amount"))
+        .values_list("deal__source", "total")
+    )
+    rows = []
+    for code, label in Deal.Source.choices:
+        lead_row = by_leads.get(code, {"leads": 0, "contracted": 0})
+        row = {
+            "source": label,
+            "leads": lead_row["leads"],
+            "lead_contracts": lead_row["contracted"],
+            "conversion": percent(lead_row["contracted"], lead_row["leads"]),
+            "deals": new_deals.get(code, 0),
+            "contracts": contracts.get(code, {}).get("n", 0),
+            "fees": contracts.get(code, {}).get("fees") or Decimal("0"),
+            "money": money.get(code) or Decimal("0"),
+        }
+        if any(row[k] for k in ("leads", "deals", "contracts", "fees", "money")):
+            rows.append(row)
+    return Table(
+        key="sources",
+        title="Источники обращений",
+        columns=[
+            Column("source", "Источник", TEXT),
+            Column("leads", "Обращений"),
+            Column("lead_contracts", "Из них договор"),
+            Column("conversion", "Обращение → договор", PERCENT),
+            Column("deals", "Новых сделок"),
+            Column("contracts", "Договоров за период"),
+            Column("fees", "Сумма договоров", MONEY),
+            Column("money", "Получено оплат", MONEY),
+        ],
+        rows=rows,
+        chart=("source", "leads", "contracts"),
+        totals=_sum_totals(rows, "source", ("leads", "lead_contracts", "deals", "contracts", "fees", "money"))
+        | {"conversion": percent(sum(r["lead_contracts"] for r in rows), sum(r["leads"] for r in rows))},
+        note="Обращения — поступившие за период и что с ними стало; сделки, договоры и оплаты — за период.",
+    )
+
+
+def _people_table(user, filters, in_period, start, end) -> Table:
+    """By manager (or by branch for the director without a branch filter): deals, contracts, money, losses."""
+    by_branch = access.analytics_branch(user) is None and not filters.branch_id and not filters.manager_id
+    key = "branch_id" if by_branch else "manager_id"
+    new_deals = dict(
+        in_period.filter(from_stage="").order_by().values(key).annotate(n=Count("id")).values_list(key, "n")
+    )
+    contracts = {
+        r[key]: r
+        for r in contract_changes(in_period, filters)
+        .order_by()
+        .values(key)
+        .annotate(n=Count("id"), fees=Sum("deal__fee"))
+    }
+    terminated = dict(
+        in_period.filter(to_stage__in=TERMINATED.values())
+        .order_by()
+        .values(key)
+        .annotate(n=Count("id"))
+        .values_list(key, "n")
+    )
+    pay_key = "deal__branch_id" if by_branch else "deal__manager_id"
+    money = dict(
+        payments_in(user, filters, start, end)
+        .order_by()
+        .values(pay_key)
+        .annotate(total=Sum("amount"))
+        .values_list(pay_key, "total")
+    )
+    ids = set(new_deals) | set(contracts) | set(terminated) | set(money)
+    names = branch_names(ids) if by_branch else user_names(ids)
+    rows = [
+        {
+            "who": names.get(i, "—"),
+            "deals": new_deals.get(i, 0),
+            "contracts": contracts.get(i, {}).get("n", 0),
+            "conversion": percent(contracts.get(i, {}).get("n", 0), new_deals.get(i, 0)),
+            "fees": contracts.get(i, {}).get("fees") or Decimal("0"),
+            "terminated": terminated.get(i, 0),
+            "money": money.get(i) or Decimal("0"),
+        }
+        for i in ids
+    ]
+    rows.sort(key=lambda r: (-r["fees"], -r["contracts"], r["who"]))
+    return Table(
+        key="people",
+        title="По филиалам" if by_branch else "По менеджерам",
+        columns=[
+            Column("who", "Филиал" if by_branch else "Менеджер", TEXT),
+            Column("deals", "Новых сделок"),
+            Column("contracts", "Договоров"),
+            Column("conversion", "Договоров к новым сделкам", PERCENT),
+            Column("fees", "Сумма договоров", MONEY),
+            Column("terminated", "Расторжений"),
+            Column("money", "Получено оплат", MONEY),
+        ],
+        rows=rows,
+        chart=("who", "fees", "money"),
+        totals=_sum_totals(rows, "who", ("deals", "contracts", "fees", "terminated", "money")),
+        note="За период; сделка засчитывается менеджеру и филиалу, при которых она перешла в стадию.",
+    )
+
+
+def _sum_totals(rows, label_key, keys) -> dict:
+    totals = {label_key: "Итого"}
+    for k in keys:
+        totals[k] = sum((r[k] for r in rows), Decimal("0") if rows and isinstance(rows[0][k], Decimal) else 0)
+    return totals
