@@ -38,7 +38,14 @@ def test_rare_items_fold_into_more_for_the_director(web, everyone):
     web.force_login(everyone["director"])
     response = web.get("/")
     html = response.content.decode()
-    assert [i["title"] for i in response.context["nav_more"]] == ["Отчёты", "Сотрудники", "Журнал", "Диск", "API"]
+    assert [i["title"] for i in response.context["nav_more"]] == [
+        "Отчёты",
+        "Аналитика",
+        "Сотрудники",
+        "Журнал",
+        "Диск",
+        "API",
+    ]
     assert 'data-testid="nav-more"' in html
     assert 'rel="icon"' in html
 
