@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -61,8 +62,10 @@ def _plain(value):
 
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("date_from", str, description="Начало периода, ГГГГ-ММ-ДД (по умолчанию — начало месяца)."),
-    OpenApiParameter("date_to", str, description="Конец периода, ГГГГ-ММ-ДД (по умолчанию — сегодня)."),
+    OpenApiParameter(
+        "date_from", OpenApiTypes.DATE, description="Начало периода, ГГГГ-ММ-ДД (по умолчанию — начало месяца)."
+    ),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Конец периода, ГГГГ-ММ-ДД (по умолчанию — сегодня)."),
     OpenApiParameter("branch", int, description="Филиал (РОП всегда видит свой)."),
     OpenApiParameter("manager", int, description="Менеджер."),
     OpenApiParameter("source", str, description="Источник: call, site, referral, mail, partner, walk_in, other."),

@@ -29,9 +29,8 @@ from crm import access
 from crm.models import User
 from leads.models import Lead
 from reports.analytics.base import HOURS, MONEY, PERCENT, TEXT, Column, Dashboard, Filters, Table, percent
-from reports.analytics.funnel import _leads as funnel_leads
 from reports.analytics.funnel import contract_changes, stage_changes
-from reports.analytics.scope import payments_in, scoped
+from reports.analytics.scope import leads_in, payments_in, scoped
 from reports.analytics.stats import medians, period_bounds
 from tasks.selectors import efficiency as task_efficiency
 
@@ -96,7 +95,7 @@ def _managers_table(user, filters: Filters) -> Table:
     ids = [p["pk"] for p in people]
 
     # The funnel's rule for leads (a converted lead is in its deal's pipeline), so both pages count alike.
-    leads = funnel_leads(
+    leads = leads_in(
         user,
         filters,
         Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True, assigned_to__in=ids),

@@ -23,7 +23,7 @@ from crm.pipelines import CLOSED, COLUMNS, ORDER, TERMINATED, ServiceLine, Stage
 from deals.models import Deal, DealStageChange
 from leads.models import Lead
 from reports.analytics.base import DAYS, MONEY, PERCENT, TEXT, Column, Dashboard, Filters, Table, percent
-from reports.analytics.scope import payments_in, scoped
+from reports.analytics.scope import leads_in, payments_in, scoped
 from reports.analytics.stats import branch_names, medians, period_bounds, user_names
 
 TITLE = "Воронка и потери"
@@ -47,15 +47,6 @@ def stage_changes(user, filters: Filters) -> QuerySet[DealStageChange]:
 
 def _deals(user, filters: Filters) -> QuerySet[Deal]:
     return scoped(Deal.objects.all(), user, filters, line="service_line")
-
-
-def _leads(user, filters: Filters, qs: QuerySet[Lead]) -> QuerySet[Lead]:
-    """Leads under the filters. A converted lead is in its deal's pipeline: it may have come in with no
-    line («пока не ясно») or another one; a lead without a deal is in the line it was taken with."""
-    qs = scoped(qs, user, filters, manager="assigned_to")
-    if filters.pipeline:
-        qs = qs.filter(Q(deal__service_line=filters.pipeline) | Q(deal__isnull=True, service_line=filters.pipeline))
-    return qs
 
 
 def build(user, filters: Filters) -> Dashboard:
@@ -145,7 +136,7 @@ def _stages_table(user, filters, happened, cohort, days_in) -> Table:
 
 
 def _lead_table(user, filters, start, end) -> Table:
-    leads = _leads(
+    leads = leads_in(
         user, filters, Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
     )
     figures = leads.aggregate(
@@ -236,7 +227,7 @@ def _losses_table(user, filters, in_period, start, end) -> Table:
                 "count": r["n"],
             }
         )
-    leads = _leads(
+    leads = leads_in(
         user,
         filters,
         Lead.objects.filter(merged_into__isnull=True).filter(
@@ -318,7 +309,7 @@ def contract_changes(in_period, filters) -> QuerySet:
 
 
 def _sources_table(user, filters, in_period, start, end) -> Table:
-    leads = _leads(
+    leads = leads_in(
         user, filters, Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
     )
     by_leads = {

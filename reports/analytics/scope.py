@@ -1,9 +1,10 @@
 """Rows a dashboard may count: narrowed to what the reader may see (access) and to the filters."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from crm import access
 from deals.models import Payment
+from leads.models import Lead
 from reports.analytics.base import Filters
 
 
@@ -32,3 +33,12 @@ def payments_in(user, filters, start, end) -> QuerySet[Payment]:
         source="deal__source",
         line="deal__service_line",
     )
+
+
+def leads_in(user, filters: Filters, qs: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Leads under the filters. A converted lead is in its deal's pipeline: it may have come in with no
+    line («пока не ясно») or another one; a lead without a deal is in the line it was taken with."""
+    qs = scoped(qs, user, filters, manager="assigned_to")
+    if filters.pipeline:
+        qs = qs.filter(Q(deal__service_line=filters.pipeline) | Q(deal__isnull=True, service_line=filters.pipeline))
+    return qs
