@@ -162,6 +162,12 @@ class ClientDocument(models.Model):
     class Kind(models.TextChoices):
         QUESTIONNAIRE = "questionnaire", "Анкета"
         CONTRACT = "contract", "Договор"
+        # The contract as signed by both sides, scanned: stage rules may ask for it (deals.StageDocumentRule).
+        SIGNED_CONTRACT = "contract_signed", "Договор подписанный (скан)"
+        INVOICE = "invoice", "Счёт"
+        ACT = "act", "Акт"
+        POWER_OF_ATTORNEY = "power_attorney", "Доверенность"
+        CREDITOR_LIST = "creditor_list", "Список кредиторов"
         SCAN = "scan", "Скан"
         OTHER = "other", "Другое"
 

@@ -232,6 +232,28 @@ def may_do_court_work(user) -> bool:
     return _is(user, HAS_CASE_FILES)
 
 
+# Documents lawyers draw up for court; contracts, invoices and acts are the sales side's.
+COURT_DOCUMENTS = frozenset({"power_of_attorney", "creditor_list"})
+
+
+def may_make_document(user, kind: str) -> bool:
+    """Make a document from a template for a deal the user may open: sales and heads any kind,
+    lawyers the court papers (power of attorney, creditor list)."""
+    if kind in COURT_DOCUMENTS:
+        return _is(user, HAS_CASE_FILES)
+    return _is(user, WORKS_RECORDS)
+
+
+def offers_documents(user) -> bool:
+    """The «Документы» block with its buttons on the deal card."""
+    return _is(user, HAS_CASE_FILES)
+
+
+def may_manage_document_templates(user) -> bool:
+    """Requisites, templates and number series: the admin and the director."""
+    return _is(user, {Role.ADMIN, Role.DIRECTOR})
+
+
 def may_look_up_any_contact(user) -> bool:
     """Find any client by phone or e-mail (name, phones, manager; never the case file): the front desk."""
     return works_front_desk(user)
@@ -266,6 +288,28 @@ def may_open_case_for(user, manager) -> bool:
     if user.role in MANAGES_BRANCH:
         return user.branch_id is not None and manager.branch_id == user.branch_id
     return manager.pk == user.pk
+
+
+def deal_rows_q(user, *, deal: str = "deal") -> Q:
+    """Rows hung on a deal (incoming documents) that `user` may see: the deal rule through the row's
+    deal (`deal` names the lookup), so a register filters on the deal's manager, branch and stage."""
+    return records_q(
+        user,
+        owner=f"{deal}__manager",
+        branch=f"{deal}__branch",
+        contracted=Q(**{f"{deal}__stage__in": CONTRACTED}),
+    )
+
+
+def deal_openers_q(deal) -> Q:
+    """Staff who may open `deal` (the `deals_q` rule turned round), as a filter on users: whom a paper
+    on the deal may be given to answer. Active staff only."""
+    openers = Q(role__in=SEES_EVERYTHING) | Q(role=Role.MANAGER, pk=deal.manager_id)
+    if deal.branch_id:
+        openers |= Q(role=Role.HEAD_OF_SALES, branch_id=deal.branch_id)
+        if deal.stage in CONTRACTED:
+            openers |= Q(role=Role.LAWYER, branch_id=deal.branch_id)
+    return Q(is_active=True) & openers
 
 
 def may_view_payments_register(user) -> bool:

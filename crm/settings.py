@@ -287,6 +287,15 @@ CELERY_BEAT_SCHEDULE["caldav-readback"] = {
     "schedule": float(CALDAV_READBACK_SECONDS),
 }
 
+# --- Documents from templates (integrations/documents) -----------------------------------
+# LibreOffice headless makes the PDF; each conversion gets its own profile directory, and a
+# conversion that hangs is killed after the timeout (the outbox tries again later).
+DOCUMENTS_SOFFICE = env_str("DOCUMENTS_SOFFICE", "soffice")
+DOCUMENTS_PDF_TIMEOUT = env_int("DOCUMENTS_PDF_TIMEOUT", 60)
+DOCUMENTS_QUEUE = env_str("DOCUMENTS_QUEUE", "default")
+# A deal entering «В суде», «Архив» or «Завершён» gets the act for the stage just completed.
+DOCUMENTS_STAGE_ACTS = env_bool("DOCUMENTS_STAGE_ACTS", True)
+
 # --- The outbox (crm/outbox.py): how committed changes reach outside systems ----------------
 # First pause before another try, doubled up to the ceiling; a lease a worker holds on one
 # (kind, key) while it works; after this many failed tries a job waits for the admin.
@@ -361,6 +370,8 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "tasks.models.Task.Status",
         "LeadStatusEnum": "leads.models.Lead.Status",
         "ClientKindEnum": "clients.models.Client.Kind",
+        "GeneratedDocumentKindEnum": "integrations.models.GeneratedDocument.Kind",
+        "IncomingDocumentKindEnum": "deals.models.IncomingDocument.Kind",
     },
 }
 

@@ -70,6 +70,54 @@ def clean_passport(value: str, *, field: str = "passport") -> str:
     return f"{passport[:4]} {passport[4:]}"
 
 
+def clean_kpp(value: str, *, field: str = "kpp") -> str:
+    """КПП: 4 digits (the tax office), 2 digits or Latin capitals (the reason), 3 digits."""
+    kpp = _digits(value).upper()
+    if not kpp:
+        return ""
+    if not re.fullmatch(r"\d{4}[\dA-Z]{2}\d{3}", kpp):
+        raise DomainError("КПП — 9 знаков, например 770101001.", field=field)
+    return kpp
+
+
+def clean_bik(value: str, *, field: str = "bik") -> str:
+    bik = _digits(value)
+    if not bik:
+        return ""
+    if not bik.isdigit() or len(bik) != 9 or not bik.startswith("04"):
+        raise DomainError("БИК — 9 цифр, начинается с 04, например 044525225.", field=field)
+    return bik
+
+
+def _account_key_ok(key: str) -> bool:
+    # The Bank of Russia's control key: weights 7, 1, 3 repeated over the 23 digits, sum ≡ 0 (mod 10).
+    return sum(int(d) * (7, 1, 3)[i % 3] for i, d in enumerate(key)) % 10 == 0
+
+
+def clean_account(value: str, *, bik: str, field: str = "account") -> str:
+    """A settlement account (20 digits), checked against the bank's БИК."""
+    account = _digits(value)
+    if not account:
+        return ""
+    if not account.isdigit() or len(account) != 20:
+        raise DomainError("Расчётный счёт — 20 цифр.", field=field)
+    if bik and not _account_key_ok(bik[-3:] + account):
+        raise DomainError("Расчётный счёт не сходится с БИК банка: проверьте обе цифры.", field=field)
+    return account
+
+
+def clean_corr_account(value: str, *, bik: str, field: str = "corr_account") -> str:
+    """A correspondent account (20 digits, 30101…), checked against the bank's БИК."""
+    account = _digits(value)
+    if not account:
+        return ""
+    if not account.isdigit() or len(account) != 20 or not account.startswith("301"):
+        raise DomainError("Корреспондентский счёт — 20 цифр, начинается с 301.", field=field)
+    if bik and not _account_key_ok("0" + bik[4:6] + account):
+        raise DomainError("Корреспондентский счёт не сходится с БИК банка.", field=field)
+    return account
+
+
 CASE_NUMBER = re.compile(r"^А\d{2}-\d{1,7}/\d{4}$")
 
 

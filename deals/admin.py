@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from deals.models import Deal, StageAutomation
+from deals.models import Deal, StageAutomation, StageDocumentRule
 
 
 @admin.register(StageAutomation)
@@ -9,6 +9,15 @@ class StageAutomationAdmin(admin.ModelAdmin):
 
     list_display = ["stage", "title", "assignee", "deadline_working_days", "is_active"]
     list_filter = ["stage", "assignee", "is_active"]
+    list_editable = ["is_active"]
+
+
+@admin.register(StageDocumentRule)
+class StageDocumentRuleAdmin(admin.ModelAdmin):
+    """The firm sets here which client documents a deal needs before it may enter a stage."""
+
+    list_display = ["stage", "document_kind", "is_active"]
+    list_filter = ["stage", "is_active"]
     list_editable = ["is_active"]
 
 

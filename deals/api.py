@@ -1,3 +1,4 @@
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -13,7 +14,7 @@ from crm.pipelines import ServiceLine, Stage
 from crm.validators import as_field_validator, check_period_date
 from deals import selectors, services
 from deals import validators as bounds
-from deals.models import Deal, Payment
+from deals.models import Deal, IncomingDocument, Payment
 
 
 class DealSerializer(serializers.ModelSerializer):
@@ -263,3 +264,163 @@ class PaymentListCreateApi(generics.ListCreateAPIView):
                 return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
             raise as_validation_error(exc) from None
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+# --- incoming documents ------------------------------------------------------------------------
+
+
+class IncomingDocumentSerializer(serializers.ModelSerializer):
+    client_name = serializers.CharField(source="client.display_name", read_only=True)
+    file_name = serializers.CharField(source="file.name", read_only=True)
+    file_url = serializers.SerializerMethodField(help_text="Скачивание скана (журналируется, как любой документ).")
+
+    class Meta:
+        model = IncomingDocument
+        fields = [
+            "id",
+            "number",
+            "year",
+            "seq",
+            "deal",
+            "client",
+            "client_name",
+            "received_on",
+            "sender",
+            "kind",
+            "summary",
+            "file",
+            "file_name",
+            "file_url",
+            "reply_deadline",
+            "responsible",
+            "task",
+            "registered_by",
+            "registered_at",
+        ]
+        read_only_fields = fields
+
+    def get_file_url(self, doc: IncomingDocument) -> str:
+        return reverse("clients:document_download", args=[doc.client_id, doc.file_id])
+
+
+class IncomingCreateSerializer(serializers.Serializer):
+    deal = IdField()
+    received_on = serializers.DateField(validators=[as_field_validator(check_period_date)])
+    sender = serializers.CharField(max_length=services.MAX_SENDER_LENGTH)
+    kind = serializers.ChoiceField(choices=IncomingDocument.Kind.choices)
+    file = serializers.FileField(help_text="Скан документа; он попадёт в документы и папку клиента.")
+    summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    reply_deadline = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[as_field_validator(check_period_date)]
+    )
+    responsible = IdField(
+        required=False, allow_null=True, default=None, help_text="По умолчанию — менеджер сделки (если есть срок)."
+    )
+
+
+class IncomingFilterSerializer(serializers.Serializer):
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+    kind = serializers.ChoiceField(choices=IncomingDocument.Kind.choices, required=False)
+    date_from = serializers.DateField(required=False, validators=[as_field_validator(check_period_date)])
+    date_to = serializers.DateField(required=False, validators=[as_field_validator(check_period_date)])
+    branch = IdField(required=False)
+    manager = IdField(required=False)
+    deal = IdField(required=False)
+    deadline = serializers.ChoiceField(
+        choices=[c for c in selectors.IncomingDeadline.CHOICES if c[0]],
+        required=False,
+        help_text="`waiting` — ждут ответа, `overdue` — срок ответа прошёл.",
+    )
+    q = serializers.CharField(required=False, max_length=100, help_text="Номер или отправитель.")
+    cursor = serializers.CharField(required=False, max_length=200)
+
+
+def _refused(user) -> Response | None:
+    if not access.may_see_deals(user):
+        return Response({"detail": "Реестр входящих ведут менеджеры, РОП, юристы и директор."}, status=403)
+    return None
+
+
+class IncomingListCreateApi(APIView):
+    """The incoming register: papers on the deals the caller may see, newest first; POST (multipart) registers one."""
+
+    @extend_schema(
+        operation_id="v1_incoming_documents_list",
+        parameters=[IncomingFilterSerializer],
+        responses={
+            200: inline_serializer(
+                "IncomingDocumentPage",
+                {
+                    "results": IncomingDocumentSerializer(many=True),
+                    "next_cursor": serializers.CharField(
+                        allow_null=True, help_text="`cursor` for the next page; null on the last one."
+                    ),
+                },
+            ),
+            **errors(400, 403),
+        },
+    )
+    def get(self, request):
+        if refusal := _refused(request.user):
+            return refusal
+        f = IncomingFilterSerializer(data=request.query_params)
+        f.is_valid(raise_exception=True)
+        d = f.validated_data
+        filters = selectors.IncomingFilters(
+            year=d.get("year"),
+            kind=d.get("kind", ""),
+            date_from=d.get("date_from"),
+            date_to=d.get("date_to"),
+            branch_id=d.get("branch"),
+            manager_id=d.get("manager"),
+            deal_id=d.get("deal"),
+            deadline=d.get("deadline", ""),
+            q=d.get("q", ""),
+        )
+        rows, next_cursor = selectors.incoming_page(request.user, filters, cursor=d.get("cursor"))
+        return Response({"results": IncomingDocumentSerializer(rows, many=True).data, "next_cursor": next_cursor})
+
+    @extend_schema(
+        request={"multipart/form-data": IncomingCreateSerializer},
+        responses={201: IncomingDocumentSerializer, **errors(400, 403, 404, 413)},
+    )
+    def post(self, request):
+        if refusal := _refused(request.user):
+            return refusal
+        data = IncomingCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        deal = selectors.deal_get_for_user(request.user, d["deal"])
+        responsible = None
+        if d["responsible"] is not None:
+            responsible = selectors.incoming_responsibles(request.user, deal).filter(pk=d["responsible"]).first()
+            if responsible is None:
+                raise serializers.ValidationError(
+                    {"responsible": ["Этот сотрудник не может открыть сделку: выберите другого ответственного."]}
+                )
+        try:
+            incoming = services.incoming_register(
+                deal=deal,
+                by=request.user,
+                received_on=d["received_on"],
+                sender=d["sender"],
+                kind=d["kind"],
+                upload=d["file"],
+                summary=d["summary"],
+                reply_deadline=d["reply_deadline"],
+                responsible=responsible,
+            )
+        except DomainError as exc:
+            if exc.code == "forbidden":
+                return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+            raise as_validation_error(exc) from None
+        incoming = selectors.incoming_get_for_user(request.user, incoming.pk)
+        return Response(IncomingDocumentSerializer(incoming).data, status=status.HTTP_201_CREATED)
+
+
+class IncomingDetailApi(APIView):
+    @extend_schema(
+        operation_id="v1_incoming_documents_retrieve", responses={200: IncomingDocumentSerializer, **errors(404)}
+    )
+    def get(self, request, pk: int):
+        return Response(IncomingDocumentSerializer(selectors.incoming_get_for_user(request.user, pk)).data)

@@ -10,8 +10,8 @@ from crm.forms_util import BootstrapMixin, FastSelect, PeriodDateField
 from crm.pipelines import REQUIRED_FIELDS, ServiceLine, Stage
 from crm.validators import PERIOD_FIRST_DAY, PERIOD_LAST_DAY, as_field_validator
 from deals import validators as bounds
-from deals.models import Creditor, Deal, Payment
-from deals.selectors import MASKED_AMOUNT, SORT_LABELS, RegisterFilters
+from deals.models import Creditor, Deal, IncomingDocument, Payment
+from deals.selectors import MASKED_AMOUNT, SORT_LABELS, IncomingDeadline, IncomingFilters, RegisterFilters
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 YES_NO = [("", "—"), ("yes", "Да, долги списаны"), ("no", "Нет")]
@@ -281,3 +281,75 @@ class NewDealForm(BootstrapMixin, forms.Form):
         if self.cleaned_data.get("client"):
             return None
         return {k: self.cleaned_data[k].strip() for k in ("last_name", "first_name", "patronymic", "phone")}
+
+
+# --- incoming documents ------------------------------------------------------------------------
+
+
+class IncomingForm(BootstrapMixin, forms.Form):
+    """«Зарегистрировать входящий» on the deal card; the service checks dates against today and the deal."""
+
+    received_on = forms.DateField(label="Дата получения", **DATE)
+    sender = forms.CharField(label="Отправитель", max_length=300)
+    kind = forms.ChoiceField(label="Вид", choices=IncomingDocument.Kind.choices)
+    summary = forms.CharField(label="Содержание", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    file = forms.FileField(label="Скан документа")
+    reply_deadline = forms.DateField(label="Срок ответа", required=False, **DATE)
+    responsible = forms.TypedChoiceField(
+        label="Ответственный за ответ", required=False, coerce=int, empty_value=None, widget=FastSelect
+    )
+
+    def __init__(self, *args, responsibles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].choices = [("", "Менеджер сделки"), *responsibles]
+        self.fields["responsible"].help_text = "Нужен, если указан срок ответа: ему будет поставлена задача."
+
+
+class IncomingFilterForm(forms.Form):
+    """The incoming register's filters; an invalid form shows the register unfiltered."""
+
+    q = forms.CharField(label="Номер или отправитель", required=False, max_length=100)
+    year = forms.TypedChoiceField(label="Год", required=False, coerce=int, empty_value=None, widget=FastSelect)
+    kind = forms.ChoiceField(
+        label="Вид", required=False, choices=[("", "Любой вид"), *IncomingDocument.Kind.choices], widget=FastSelect
+    )
+    date_from = PeriodDateField(label="Получен с")
+    date_to = PeriodDateField(label="по")
+    branch = forms.TypedChoiceField(label="Филиал", required=False, coerce=int, empty_value=None, widget=FastSelect)
+    manager = forms.TypedChoiceField(label="Менеджер", required=False, coerce=int, empty_value=None, widget=FastSelect)
+    deadline = forms.ChoiceField(
+        label="Срок ответа", required=False, choices=IncomingDeadline.CHOICES, widget=FastSelect
+    )
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, branches=(), managers=(), today: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        this_year = (today or date.today()).year
+        self.fields["year"].choices = [("", "Все годы"), *((y, str(y)) for y in range(this_year, 2019, -1))]
+        self.fields["branch"].choices = [("", "Все филиалы"), *((b.pk, b.name) for b in branches)]
+        self.fields["manager"].choices = [("", "Все менеджеры"), *managers]
+        for name, f in self.fields.items():
+            if isinstance(f.widget, forms.Select):
+                f.widget.attrs.update({"class": "form-select form-select-sm", "aria-label": f.label})
+            elif name != "cursor":
+                f.widget.attrs.update({"class": "form-control form-control-sm", "aria-label": f.label})
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "Конец периода раньше начала.")
+        return data
+
+    def filters(self) -> IncomingFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return IncomingFilters(
+            year=data.get("year"),
+            kind=data.get("kind") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            branch_id=data.get("branch"),
+            manager_id=data.get("manager"),
+            deadline=data.get("deadline") or "",
+            q=data.get("q") or "",
+        )

@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, ClientDocument
 from crm.models import Branch, User
 from crm.pipelines import ServiceLine, Stage
 
@@ -284,3 +284,86 @@ class StageAutomation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()}: {self.title}"
+
+
+class StageDocumentRule(models.Model):
+    """Configured in the admin: a deal enters `stage` only once its client has a document of `document_kind`."""
+
+    stage = models.CharField("стадия", max_length=20, choices=Stage.choices)
+    document_kind = models.CharField("документ", max_length=15, choices=ClientDocument.Kind.choices)
+    is_active = models.BooleanField("включено", default=True)
+
+    class Meta:
+        verbose_name = "документ для стадии"
+        verbose_name_plural = "документы для стадий"
+        ordering = ["stage", "id"]
+        constraints = [models.UniqueConstraint(fields=["stage", "document_kind"], name="stage_document_rule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.get_document_kind_display()}"
+
+
+class IncomingSeries(models.Model):
+    """The next number of the incoming register in a year: taken under a row lock, never handed out twice."""
+
+    year = models.PositiveSmallIntegerField("год", unique=True)
+    next_number = models.PositiveIntegerField("следующий номер", default=1)
+
+    class Meta:
+        verbose_name = "нумератор входящих"
+        verbose_name_plural = "нумераторы входящих"
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.next_number}"
+
+
+class IncomingDocument(models.Model):
+    """One paper that came in on a deal (a court ruling, a creditor's letter, the client's certificate),
+    registered under a number of the year; its scan is a client document, so it lands in the client's folder."""
+
+    class Kind(models.TextChoices):
+        COURT_RULING = "court_ruling", "Определение/решение суда"
+        COURT_NOTICE = "court_notice", "Извещение суда"
+        CREDITOR_LETTER = "creditor_letter", "Письмо кредитора"
+        CLIENT_CERTIFICATE = "client_certificate", "Справка клиента"
+        BAILIFF = "bailiff", "Документ ФССП"
+        OTHER = "other", "Другое"
+
+    deal = models.ForeignKey(Deal, verbose_name="сделка", on_delete=models.PROTECT, related_name="incoming")
+    # The deal's client, copied so the register filters and the client's card need no join.
+    client = models.ForeignKey(Client, verbose_name="клиент", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField("входящий №", max_length=20, unique=True)
+    year = models.PositiveSmallIntegerField("год")
+    seq = models.PositiveIntegerField("порядковый номер")
+    received_on = models.DateField("дата получения")
+    sender = models.CharField("отправитель", max_length=300)
+    kind = models.CharField("вид", max_length=20, choices=Kind.choices)
+    summary = models.TextField("содержание", blank=True)
+    file = models.ForeignKey(ClientDocument, verbose_name="файл", on_delete=models.PROTECT, related_name="+")
+    reply_deadline = models.DateField("срок ответа", null=True, blank=True)
+    responsible = models.ForeignKey(
+        User, verbose_name="ответственный", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    task = models.ForeignKey(
+        "tasks.Task", verbose_name="задача", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    registered_by = models.ForeignKey(User, verbose_name="зарегистрировал", on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField("зарегистрирован", default=timezone.now)
+
+    class Meta:
+        verbose_name = "входящий документ"
+        verbose_name_plural = "входящие документы"
+        constraints = [models.UniqueConstraint(fields=["year", "seq"], name="incoming_year_seq_unique")]
+        indexes = [
+            # The register, newest first: the whole firm, a deal's card, a year.
+            models.Index(fields=["-received_on", "-id"], name="incoming_register"),
+            models.Index(fields=["deal", "-id"], name="incoming_deal"),
+            models.Index(fields=["year", "-received_on", "-id"], name="incoming_year"),
+            # «Срок ответа истёк / открыт»: only the rows with a deadline.
+            models.Index(
+                fields=["reply_deadline"], name="incoming_deadline", condition=Q(reply_deadline__isnull=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} от {self.received_on:%d.%m.%Y}" if self.received_on else self.number

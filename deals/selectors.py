@@ -23,7 +23,8 @@ from crm.pipelines import CLOSED, COLUMNS, CONTRACTED, ServiceLine, Stage
 from crm.search import Terms
 from crm.search import parse as search_terms
 from crm.validators import mask
-from deals.models import Deal, DealStageCount, Instalment, Payment
+from deals.models import Deal, DealStageCount, IncomingDocument, Instalment, Payment
+from tasks.models import Task
 
 BOARD_PAGE = 20
 LIST_PAGE = 50
@@ -601,3 +602,101 @@ def clients_to_pick(user: User, text: str) -> list:
 def client_to_pick(user: User, pk: int):
     """The client chosen for a new deal, if `user` may see it; None otherwise."""
     return clients_visible_to(user).filter(pk=pk).first()
+
+
+# --- incoming documents ------------------------------------------------------------------------
+
+INCOMING_PAGE = 50
+INCOMING_ORDER = ("-received_on", "-id")
+# An Excel file people can still open; a wider selection is to be narrowed, not written.
+INCOMING_EXPORT_MAX = 50000
+_INCOMING_RELATED = ("deal__manager", "deal__branch", "client", "file", "responsible", "task", "registered_by")
+
+
+class IncomingDeadline:
+    """The register's «срок ответа» filter."""
+
+    WAITING = "waiting"  # a reply is due and its task is still open
+    OVERDUE = "overdue"  # … and the deadline has passed
+    CHOICES = [("", "Любой"), (WAITING, "Ждут ответа"), (OVERDUE, "Ответ просрочен")]
+
+
+@dataclass(frozen=True)
+class IncomingFilters:
+    year: int | None = None
+    kind: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    branch_id: int | None = None
+    manager_id: int | None = None
+    deal_id: int | None = None
+    deadline: str = ""
+    q: str = ""
+
+
+def incoming_visible_to(user: User) -> QuerySet[IncomingDocument]:
+    """Incoming documents of the deals `user` may open (the deal rule through the row's deal)."""
+    if not access.may_see_deals(user):
+        return IncomingDocument.objects.none()
+    return IncomingDocument.objects.filter(access.deal_rows_q(user))
+
+
+def _incoming_filtered(user: User, f: IncomingFilters) -> QuerySet[IncomingDocument]:
+    qs = incoming_visible_to(user)
+    if f.year:
+        qs = qs.filter(year=f.year)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.date_from:
+        qs = qs.filter(received_on__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(received_on__lte=f.date_to)
+    if f.branch_id:
+        qs = qs.filter(deal__branch_id=f.branch_id)
+    if f.manager_id:
+        qs = qs.filter(deal__manager_id=f.manager_id)
+    if f.deal_id:
+        qs = qs.filter(deal_id=f.deal_id)
+    if f.deadline in (IncomingDeadline.WAITING, IncomingDeadline.OVERDUE):
+        qs = qs.filter(reply_deadline__isnull=False, task__status__in=Task.OPEN)
+        if f.deadline == IncomingDeadline.OVERDUE:
+            qs = qs.filter(reply_deadline__lt=timezone.localdate())
+    text = (f.q or "").strip()
+    if text:
+        qs = qs.filter(Q(number__icontains=text.upper()) | Q(sender__icontains=text))
+    return qs
+
+
+def incoming_page(user: User, f: IncomingFilters, *, cursor: str | None = None, size: int | None = None):
+    """One page of the register, newest paper first: (rows, next_cursor), one keyset query."""
+    qs = _incoming_filtered(user, f).select_related(*_INCOMING_RELATED)
+    return _page(qs, INCOMING_ORDER, cursor, size or INCOMING_PAGE)
+
+
+def incoming_count(user: User, f: IncomingFilters) -> int:
+    return _incoming_filtered(user, f).count()
+
+
+def incoming_rows(user: User, f: IncomingFilters) -> Iterator[IncomingDocument]:
+    """Every row of the selection in the page order (for the Excel file), streamed."""
+    qs = _incoming_filtered(user, f).select_related(*_INCOMING_RELATED).order_by(*INCOMING_ORDER)
+    return qs.iterator(chunk_size=2000)
+
+
+def incoming_get_for_user(user: User, pk) -> IncomingDocument:
+    """One registered paper; 404 when unknown or its deal is out of `user`'s sight."""
+    try:
+        return incoming_visible_to(user).select_related(*_INCOMING_RELATED).get(pk=pk)
+    except (IncomingDocument.DoesNotExist, ValueError, TypeError):
+        raise Http404("Входящий документ не найден") from None
+
+
+def incoming_of_deal(deal: Deal, *, limit: int = 100) -> list[IncomingDocument]:
+    """The deal card's papers, newest first (the caller fetched `deal` through the deal rule)."""
+    qs = IncomingDocument.objects.filter(deal=deal).select_related("file", "responsible", "task")
+    return list(qs.order_by("-received_on", "-id")[:limit])
+
+
+def incoming_responsibles(user: User, deal: Deal) -> QuerySet[User]:
+    """Whom `user` may give a paper on `deal` to answer: staff `user` sees who may open the deal."""
+    return User.objects.filter(access.staff_q(user), access.deal_openers_q(deal)).order_by("full_name", "pk")

@@ -12,9 +12,9 @@ from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Client, ClientPhone, TimelineEntry
+from clients.models import Client, ClientDocument, ClientPhone, TimelineEntry
 from clients.selectors import clients_visible_to
-from clients.services import client_create, timeline_add
+from clients.services import client_create, document_add, timeline_add
 from crm import access, outbox
 from crm.errors import DomainError
 from crm.models import AuditEntry, User
@@ -36,8 +36,22 @@ from crm.services import audit_record
 from crm.validators import clean_case_number, clean_inn, mask
 from crm.workdays import add_working_days
 from deals import validators as bounds
-from deals.models import Creditor, Deal, DealStageChange, DealStageCount, Hearing, Instalment, Payment, StageAutomation
+from deals.models import (
+    Creditor,
+    Deal,
+    DealStageChange,
+    DealStageCount,
+    Hearing,
+    IncomingDocument,
+    IncomingSeries,
+    Instalment,
+    Payment,
+    StageAutomation,
+    StageDocumentRule,
+)
 from deals.selectors import deals_visible_to
+from tasks.services import check_deadline as check_task_deadline
+from tasks.services import default_deadline as task_default_deadline
 from tasks.services import task_create
 
 Action = AuditEntry.Action
@@ -69,6 +83,9 @@ CASE_FIELDS = (
 # Court work, which lawyers do too (access.may_do_court_work): taking a ДБ deal into court
 # and to the archive, case data, creditors, hearings. Contracts and money stay with sales.
 COURT_STAGES = frozenset({Stage.DB_IN_COURT, Stage.DB_ARCHIVE})
+# Entering these ends a stage of the firm's work (the filing prepared, the case through court,
+# the ДУ service rendered): an act of services is due for it.
+COMPLETES_WORK = frozenset({Stage.DB_IN_COURT, Stage.DB_ARCHIVE, Stage.DU_DONE})
 
 
 def _plain(value):
@@ -283,6 +300,28 @@ def _masked_debts(changes: dict) -> dict:
     return {k: [mask(str(v or "")) for v in pair] if k == "total_debt" else pair for k, pair in changes.items()}
 
 
+def _check_stage_documents(deal: Deal, stage: str) -> None:
+    """The documents the firm requires before `stage` (admin: «Документы для стадий»), on the client's card."""
+    kinds = list(
+        StageDocumentRule.objects.filter(stage=stage, is_active=True)
+        .order_by("id")
+        .values_list("document_kind", flat=True)
+    )
+    if not kinds:
+        return
+    present = set(
+        ClientDocument.objects.filter(client_id=deal.client_id, kind__in=kinds).values_list("kind", flat=True)
+    )
+    for kind in kinds:
+        if kind not in present:
+            raise DomainError(
+                f"Для стадии «{Stage(stage).label}» нужен документ «{ClientDocument.Kind(kind).label}»: "
+                "прикрепите его в карточке клиента.",
+                field="stage",
+                code="documents",
+            )
+
+
 @transaction.atomic
 def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = None) -> Deal:
     """Move a deal to the next stage (or to termination), with the fields that stage requires.
@@ -302,6 +341,7 @@ def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = 
             f"Из стадии «{Stage(deal.stage).label}» можно перейти только в {allowed}.", field="stage", code="order"
         )
     cleaned = _clean_stage_data(deal, stage, data or {})
+    _check_stage_documents(deal, stage)
     before = {f: _plain(getattr(deal, f)) for f in cleaned}
     old_fee = deal.fee
     for field, value in cleaned.items():
@@ -325,6 +365,11 @@ def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = 
     audit_record(actor=by, action=Action.UPDATE, target=deal, changes=changes)
     _run_stage_automation(deal, stage)
     outbox.publish("client.changed", key=deal.client_id, reason="смена стадии")
+    if stage in COMPLETES_WORK:
+        # The work of the stage left is done: the documents make its act of services (integrations).
+        outbox.publish(
+            "deal.stage_completed", key=deal.pk, reason=Stage(old_stage).label, payload={"completed": old_stage}
+        )
     return deal
 
 
@@ -560,3 +605,157 @@ def deal_import(*, client: Client, service_line: str, stage: str, manager: User,
     )
     audit_record(actor=None, action=Action.IMPORT, target=deal, changes={"stage": stage, "from": source_note})
     return deal
+
+
+# --- incoming documents -------------------------------------------------------------------
+
+MAX_SENDER_LENGTH = 300
+
+
+def incoming_number(year: int, seq: int) -> str:
+    """«ВХ-2026-0042»: the register's number as it is written on the paper."""
+    return f"ВХ-{year}-{seq:04d}"
+
+
+def _take_incoming_seq(year: int) -> int:
+    """The next number of `year`'s register. The series row is locked until the registration commits,
+    so two clerks at once get two numbers; the counter only goes up, so a number is never given twice."""
+    IncomingSeries.objects.bulk_create([IncomingSeries(year=year, next_number=1)], ignore_conflicts=True)
+    series = IncomingSeries.objects.select_for_update().get(year=year)
+    IncomingSeries.objects.filter(pk=series.pk).update(next_number=F("next_number") + 1)
+    return series.next_number
+
+
+def _check_incoming(*, deal: Deal, received_on, sender: str, kind: str, upload, reply_deadline, responsible) -> None:
+    if kind not in IncomingDocument.Kind.values:
+        raise DomainError("Выберите вид документа.", field="kind")
+    if not sender:
+        raise DomainError("Укажите отправителя.", field="sender")
+    if len(sender) > MAX_SENDER_LENGTH:
+        raise DomainError(f"Отправитель — не длиннее {MAX_SENDER_LENGTH} символов.", field="sender")
+    if received_on is None:
+        raise DomainError("Укажите дату получения.", field="received_on")
+    if received_on > timezone.localdate():
+        raise DomainError("Дата получения не может быть в будущем.", field="received_on")
+    if received_on.year < 2000:
+        raise DomainError("Проверьте дату получения.", field="received_on")
+    if upload is None:
+        raise DomainError("Прикрепите скан документа.", field="file")
+    if reply_deadline is not None and reply_deadline < received_on:
+        raise DomainError("Срок ответа не может быть раньше даты получения.", field="reply_deadline")
+    if responsible is not None and not deals_visible_to(responsible).filter(pk=deal.pk).exists():
+        raise DomainError(
+            f"{responsible.short_name} не может открыть эту сделку: выберите другого ответственного.",
+            field="responsible",
+        )
+
+
+def _reply_task(*, incoming: IncomingDocument, by: User, deal: Deal):
+    """The task to answer the paper by its deadline. A court's or a creditor's term is the real deadline,
+    so one beyond the rulebook's 3 working days carries that as its reason."""
+    reason = ""
+    if incoming.reply_deadline > task_default_deadline():
+        reason = f"Срок ответа по входящему № {incoming.number}"
+    body = f"{incoming.get_kind_display()} от {incoming.received_on:%d.%m.%Y}, отправитель: {incoming.sender}."
+    if incoming.summary:
+        body += f"\n\n{incoming.summary}"
+    try:
+        return task_create(
+            author=by,
+            responsible=incoming.responsible,
+            title=f"Ответить на входящий № {incoming.number}: {incoming.sender}",
+            body=body,
+            deadline=incoming.reply_deadline,
+            deadline_reason=reason,
+            client=deal.client,
+            deal=deal,
+        )
+    except DomainError as exc:
+        # The task's rules speak of the task's fields; the form has the paper's.
+        raise DomainError(exc.message, field="responsible" if exc.field == "responsible" else "reply_deadline") from exc
+
+
+@transaction.atomic
+def incoming_register(
+    *,
+    deal: Deal,
+    by: User,
+    received_on: date,
+    sender: str,
+    kind: str,
+    upload,
+    summary: str = "",
+    reply_deadline: date | None = None,
+    responsible: User | None = None,
+) -> IncomingDocument:
+    """Register a paper that came in on a deal: the year's next number, its scan among the client's
+    documents, and with a reply deadline a task for the responsible (the deal's manager by default).
+
+    Refuses a deal `by` may not work on, a date ahead, a deadline before the paper came, a responsible
+    who may not open the deal; changes nothing then.
+    """
+    deal = Deal.objects.select_related("client", "manager").get(pk=deal.pk)
+    _check_can_work(by, deal, court_work=True)
+    sender = (sender or "").strip()
+    if reply_deadline is not None and responsible is None:
+        responsible = deal.manager
+    _check_incoming(
+        deal=deal,
+        received_on=received_on,
+        sender=sender,
+        kind=kind,
+        upload=upload,
+        reply_deadline=reply_deadline,
+        responsible=responsible,
+    )
+    if reply_deadline is not None:
+        # Before the file is stored: a refused deadline must leave no file behind.
+        try:
+            check_task_deadline(reply_deadline, "срок ответа")
+        except DomainError as exc:
+            raise DomainError(exc.message, field="reply_deadline") from exc
+    year = timezone.localdate().year
+    seq = _take_incoming_seq(year)
+    number = incoming_number(year, seq)
+    scan = document_add(client=deal.client, by=by, upload=upload, kind=ClientDocument.Kind.SCAN)
+    incoming = IncomingDocument(
+        deal=deal,
+        client_id=deal.client_id,
+        number=number,
+        year=year,
+        seq=seq,
+        received_on=received_on,
+        sender=sender,
+        kind=kind,
+        summary=(summary or "").strip(),
+        file=scan,
+        reply_deadline=reply_deadline,
+        responsible=responsible,
+        registered_by=by,
+    )
+    if reply_deadline is not None:
+        incoming.task = _reply_task(incoming=incoming, by=by, deal=deal)
+    incoming.save()
+    deadline_text = f", ответить до {reply_deadline:%d.%m.%Y} ({responsible.short_name})" if reply_deadline else ""
+    timeline_add(
+        client=deal.client,
+        deal=deal,
+        kind=TimelineEntry.Kind.DOCUMENT,
+        actor=by,
+        text=f"Входящий № {number} от {received_on:%d.%m.%Y}: {incoming.get_kind_display()}, {sender}{deadline_text}",
+        data={"incoming": incoming.pk, "document": scan.pk},
+    )
+    audit_record(
+        actor=by,
+        action=Action.CREATE,
+        target=incoming,
+        changes={
+            "deal": deal.pk,
+            "number": number,
+            "kind": kind,
+            "received_on": received_on.isoformat(),
+            "reply_deadline": reply_deadline.isoformat() if reply_deadline else None,
+            "responsible": responsible.pk if responsible else None,
+        },
+    )
+    return incoming

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:pk>/creditors/", views.creditor_add_view, name="creditor_add"),
     path("<int:pk>/reveal/debts/", views.debts_reveal_view, name="reveal_debts"),
     path("<int:pk>/hearings/", views.hearing_add_view, name="hearing_add"),
+    path("<int:pk>/incoming/", views.incoming_add_view, name="incoming_add"),
 ]

@@ -21,6 +21,8 @@ from deals.forms import (
     CreditorForm,
     DealListFilterForm,
     HearingForm,
+    IncomingFilterForm,
+    IncomingForm,
     NewDealForm,
     PaymentForm,
     ReassignForm,
@@ -28,6 +30,7 @@ from deals.forms import (
     ScheduleForm,
     StageFieldsForm,
 )
+from deals.incoming_excel import incoming_export
 from deals.payments_excel import ImportRefused, payments_export, payments_import, register_export
 from tasks.models import Task
 from tasks.selectors import tasks_visible_to
@@ -169,9 +172,17 @@ def _card_context(request, deal, **extra):
         "creditor_form": extra.pop("creditor_form", None) or CreditorForm(),
         "hearing_form": extra.pop("hearing_form", None) or HearingForm(),
         "reassign_form": ReassignForm(managers=managers) if managers else None,
+        "incoming": selectors.incoming_of_deal(deal),
+        "incoming_form": extra.pop("incoming_form", None) or _incoming_form(request, deal),
         "can_work": access.may_do_court_work(request.user),
         **extra,
     }
+
+
+def _incoming_form(request, deal, data=None, files=None) -> IncomingForm:
+    responsibles = list(selectors.incoming_responsibles(request.user, deal).values_list("pk", "full_name"))
+    initial = {"received_on": timezone.localdate(), "responsible": deal.manager_id}
+    return IncomingForm(data, files, initial=initial, responsibles=responsibles)
 
 
 @login_required
@@ -228,6 +239,10 @@ def deal_move_view(request, pk: int):
         except DomainError as exc:
             if exc.field in REQUIRED_FIELDS.get(stage, ()):
                 add_domain_error(form, exc)
+                return render(request, "deals/_move_form.html", context, status=422)
+            if exc.code == "documents" and context["from_card"]:
+                # A missing document on the card: said in the modal, with the fields typed so far kept.
+                form.add_error(None, exc.message)
                 return render(request, "deals/_move_form.html", context, status=422)
             if not request.htmx:
                 messages.error(request, exc.message)
@@ -326,6 +341,39 @@ def hearing_add_view(request, pk: int):
         "hearing_form",
         "Заседание добавлено.",
     )
+
+
+@login_required
+@require_POST
+def incoming_add_view(request, pk: int):
+    """«Зарегистрировать входящий»: the paper's scan goes to the client's documents, a deadline makes a task."""
+    deal = selectors.deal_get_for_user(request.user, pk)
+    form = _incoming_form(request, deal, request.POST, request.FILES)
+    if form.is_valid():
+        d = form.cleaned_data
+        responsible = None
+        if d["responsible"]:
+            responsible = selectors.incoming_responsibles(request.user, deal).filter(pk=d["responsible"]).first()
+        try:
+            incoming = services.incoming_register(
+                deal=deal,
+                by=request.user,
+                received_on=d["received_on"],
+                sender=d["sender"],
+                kind=d["kind"],
+                upload=d["file"],
+                summary=d["summary"],
+                reply_deadline=d["reply_deadline"],
+                responsible=responsible,
+            )
+        except DomainError as exc:
+            if exc.code == "forbidden":
+                raise PermissionDenied(exc.message) from None
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Входящий зарегистрирован: № {incoming.number}.")
+            return redirect(reverse("deals:detail", args=[pk]) + "#incoming")
+    return render(request, "deals/detail.html", _card_context(request, deal, incoming_form=form), status=400)
 
 
 @login_required
@@ -452,6 +500,63 @@ def payments_register_export_view(request):
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     name = f"payments-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# --- the incoming register -------------------------------------------------------------------
+
+
+def _require_incoming_register(user) -> None:
+    if not access.may_see_deals(user):
+        raise PermissionDenied("Реестр входящих ведут менеджеры, РОП, юристы и директор.")
+
+
+def _incoming_filter_form(request) -> IncomingFilterForm:
+    branches, managers = _scope_choices(request.user)
+    return IncomingFilterForm(request.GET or None, branches=branches, managers=managers, today=timezone.localdate())
+
+
+@login_required
+def incoming_register_view(request):
+    """Every paper registered on the deals the user may see, newest first, filtered."""
+    _require_incoming_register(request.user)
+    form = _incoming_filter_form(request)
+    filters = form.filters()
+    rows, next_cursor = selectors.incoming_page(request.user, filters, cursor=request.GET.get("cursor"))
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    next_query = ""
+    if next_cursor:
+        more = query.copy()
+        more["cursor"] = next_cursor
+        next_query = more.urlencode()
+    context = {"form": form, "rows": rows, "next_query": next_query, "today": timezone.localdate()}
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "deals/_incoming_rows.html", context)
+    return render(
+        request,
+        "deals/incoming_register.html",
+        {
+            **context,
+            "filter_query": query.urlencode(),
+            "show_branch": len(form.fields["branch"].choices) > 1,
+            "show_manager": len(form.fields["manager"].choices) > 1,
+        },
+    )
+
+
+@login_required
+def incoming_export_view(request):
+    """«Выгрузить в Excel»: the register's rows under the same filters, every page of them."""
+    _require_incoming_register(request.user)
+    filters = _incoming_filter_form(request).filters()
+    try:
+        content = incoming_export(user=request.user, filters=filters)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("incoming:register") + (f"?{request.GET.urlencode()}" if request.GET else ""))
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="incoming-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
 
 

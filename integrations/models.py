@@ -5,8 +5,9 @@ The work queue itself is the core's generic outbox (crm.models.OutboxJob)."""
 from django.db import models
 from django.utils import timezone
 
-from clients.models import Client
+from clients.models import Client, ClientDocument
 from crm.models import User
+from deals.models import Deal
 
 
 class ClientFolder(models.Model):
@@ -98,3 +99,149 @@ class CalendarEvent(models.Model):
 
     def __str__(self) -> str:
         return self.entry
+
+
+# --- documents from templates (integrations/documents) -----------------------------------------
+
+
+class LegalEntity(models.Model):
+    """The firm's requisites as one legal entity it signs through; documents name one of them."""
+
+    class Vat(models.TextChoices):
+        NONE = "none", "Без НДС (упрощённая система)"
+        RATE = "rate", "С НДС по ставке"
+
+    name = models.CharField("полное наименование", max_length=300)
+    short_name = models.CharField("краткое наименование", max_length=150)
+    inn = models.CharField("ИНН", max_length=12)
+    kpp = models.CharField("КПП", max_length=9, blank=True, help_text="У индивидуального предпринимателя пусто.")
+    ogrn = models.CharField("ОГРН / ОГРНИП", max_length=15)
+    address = models.CharField("юридический адрес", max_length=500)
+    signatory = models.CharField("подписант, ФИО", max_length=200)
+    signatory_position = models.CharField("должность подписанта", max_length=100, default="Генеральный директор")
+    signatory_basis = models.CharField(
+        "действует на основании", max_length=200, default="Устава", help_text="«Устава» или «доверенности № 5 от …»."
+    )
+    bank = models.CharField("банк", max_length=200)
+    bik = models.CharField("БИК", max_length=9)
+    account = models.CharField("расчётный счёт", max_length=20)
+    corr_account = models.CharField("корреспондентский счёт", max_length=20)
+    vat_mode = models.CharField("НДС", max_length=4, choices=Vat.choices, default=Vat.NONE)
+    # 22 % from 1 January 2026 (the general rate); kept editable for a reduced rate.
+    vat_rate = models.DecimalField("ставка НДС, %", max_digits=4, decimal_places=1, default=22)
+    phone = models.CharField("телефон", max_length=50, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    is_default = models.BooleanField("по умолчанию", default=False, help_text="Им подписываются новые документы.")
+    is_active = models.BooleanField("действует", default=True)
+
+    class Meta:
+        verbose_name = "реквизиты юрлица"
+        verbose_name_plural = "реквизиты фирмы"
+        ordering = ["-is_default", "short_name", "id"]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+def _template_path(instance, filename: str) -> str:
+    return f"document_templates/{instance.kind}/v{instance.version}-{filename}"
+
+
+class DocumentTemplate(models.Model):
+    """A `.docx` template of one kind, uploaded by the admin; the newest active version is used."""
+
+    class Kind(models.TextChoices):
+        CONTRACT_DB = "contract_db", "Договор ДБ"
+        CONTRACT_DU = "contract_du", "Договор ДУ"
+        INVOICE = "invoice", "Счёт"
+        ACT = "act", "Акт об оказанных услугах"
+        POWER_OF_ATTORNEY = "power_of_attorney", "Доверенность"
+        CREDITOR_LIST = "creditor_list", "Список кредиторов"
+
+    kind = models.CharField("вид", max_length=20, choices=Kind.choices)
+    version = models.PositiveIntegerField("версия")
+    file = models.FileField("файл .docx", upload_to=_template_path, max_length=300)
+    note = models.CharField("что изменилось", max_length=300, blank=True)
+    is_active = models.BooleanField("используется", default=True)
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField("загружен", default=timezone.now)
+
+    class Meta:
+        verbose_name = "шаблон документа"
+        verbose_name_plural = "шаблоны документов"
+        ordering = ["kind", "-version"]
+        constraints = [models.UniqueConstraint(fields=["kind", "version"], name="document_template_version")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}, версия {self.version}"
+
+
+class DocumentSeries(models.Model):
+    """A numbering series per year (contracts, invoices, acts): numbers are taken under a row lock, never reused."""
+
+    class Key(models.TextChoices):
+        CONTRACT_DB = "contract_db", "Договоры ДБ"
+        CONTRACT_DU = "contract_du", "Договоры ДУ"
+        INVOICE = "invoice", "Счета"
+        ACT = "act", "Акты"
+        POWER_OF_ATTORNEY = "power_of_attorney", "Доверенности"
+        CREDITOR_LIST = "creditor_list", "Списки кредиторов"
+
+    key = models.CharField("серия", max_length=20, choices=Key.choices)
+    year = models.PositiveSmallIntegerField("год")
+    pattern = models.CharField(
+        "формат номера",
+        max_length=50,
+        help_text="{year} — год, {n} — порядковый номер; {n:04} — с нулями до 4 знаков. Например ДБ-{year}-{n:04}.",
+    )
+    next_number = models.PositiveIntegerField("следующий номер", default=1)
+
+    class Meta:
+        verbose_name = "нумерация документов"
+        verbose_name_plural = "нумерация документов"
+        ordering = ["-year", "key"]
+        constraints = [models.UniqueConstraint(fields=["key", "year"], name="document_series_year")]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()} {self.year}"
+
+
+class GeneratedDocument(models.Model):
+    """A document the CRM makes from a template for a deal: asked for on the card or by the API,
+    made on a worker (docx, then PDF), kept as the client's documents."""
+
+    class Kind(models.TextChoices):
+        CONTRACT = "contract", "Договор"
+        INVOICE = "invoice", "Счёт"
+        ACT = "act", "Акт об оказанных услугах"
+        POWER_OF_ATTORNEY = "power_of_attorney", "Доверенность"
+        CREDITOR_LIST = "creditor_list", "Список кредиторов"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Готовится"
+        READY = "ready", "Готов"
+        FAILED = "failed", "Ошибка"
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="generated_documents")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="generated_documents")
+    kind = models.CharField("вид", max_length=20, choices=Kind.choices)
+    number = models.CharField("номер", max_length=50)
+    version = models.PositiveIntegerField("версия", default=1)
+    amount = models.DecimalField("сумма, ₽", max_digits=12, decimal_places=2, null=True, blank=True)
+    purpose = models.CharField("назначение", max_length=300, blank=True)
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(DocumentTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField("состояние", max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField("ошибка", max_length=500, blank=True)
+    docx = models.ForeignKey(ClientDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pdf = models.ForeignKey(ClientDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("заказан", default=timezone.now)
+    ready_at = models.DateTimeField("готов", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["deal", "-id"], name="generated_document_deal")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} № {self.number}"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from integrations.caldav import views as caldav_views
+from integrations.documents import views as document_views
 from integrations.yandex_disk import views
 
 app_name = "integrations"
@@ -13,4 +14,6 @@ urlpatterns = [
     path("disk/clients/<int:pk>/file/", views.folder_file_view, name="disk_file"),
     path("calendar/", caldav_views.my_calendar_view, name="caldav_mine"),
     path("calendar/connections/", caldav_views.connections_view, name="caldav_connections"),
+    path("deals/<int:pk>/documents/", document_views.document_request_view, name="document_request"),
+    path("deals/<int:pk>/documents/section/", document_views.documents_section_view, name="documents_section"),
 ]

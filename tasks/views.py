@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import cards
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
 from crm.models import AuditEntry
@@ -207,6 +208,8 @@ def _card(request, task, status=200, **forms):
         "route": [e for e in card["events"] if e.kind in ROUTE_EVENTS],
         "report_pairs": list(zip(task.questions, task.answers, strict=False)),
         "error_panel": forms.get("panel", ""),
+        # Apps above tasks add to the card (the invoice button on «Выставить счёт»).
+        **cards.sections("task", user=user, obj=task),
     }
     return render(request, "tasks/detail.html", context, status=status)
 

@@ -48,9 +48,10 @@ class Worker:
     Failing assertions quote `output`, so a failure shows what the worker said.
     """
 
-    def __init__(self, queue: str, env: dict):
+    def __init__(self, queue: str, env: dict, *, name: str = "test"):
         self.queue = queue
-        self.nodename = f"{queue}@test"
+        # Several workers may share a queue (parallel work); each needs its own node name.
+        self.nodename = f"{queue}@{name}"
         self.lines: list[str] = []
         self._changed = threading.Condition()
         self.process = subprocess.Popen(

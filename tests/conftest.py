@@ -4,6 +4,8 @@ Moscow: head, two managers, a lawyer, the office manager. St Petersburg: head,
 one manager. Branchless: director, admin, call-centre operator.
 """
 
+import os
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +17,18 @@ from tests.factories import TEST_PASSWORD, BranchFactory, UserFactory
 
 # `celery_worker`: a real worker process, for integration tests and browser journeys alike.
 pytest_plugins = ["tests.celery_workers"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory):
+    """Uploaded and generated files go to a directory of this run, never into var/media; the
+    environment carries it to the Celery workers the tests start, so they read the same files."""
+    from django.conf import settings
+
+    path = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = str(path)
+    os.environ["MEDIA_ROOT"] = str(path)
+    return path
 
 
 @pytest.fixture
@@ -172,3 +186,11 @@ def query_count():
 
 
 __all__ = ["TEST_PASSWORD", "token_client"]
+
+
+@pytest.fixture
+def firm(db):
+    """The firm's requisites documents are made with."""
+    from tests.factories import make_firm
+
+    return make_firm()

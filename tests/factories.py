@@ -72,3 +72,26 @@ def court_data():
     from datetime import date
 
     return {"court": "Арбитражный суд г. Москвы", "case_number": "А40-123456/2026", "filing_date": date(2026, 11, 10)}
+
+
+def make_firm(**overrides):
+    """The firm's requisites, passing the checksums: Sberbank's БИК and correspondent account, a valid ИНН."""
+    from integrations.models import LegalEntity
+
+    values = {
+        "name": "Общество с ограниченной ответственностью «Правовой центр „Решение“»",
+        "short_name": "ООО «Решение»",
+        "inn": "7707083893",
+        "kpp": "773601001",
+        "ogrn": "1027700132195",
+        "address": "117997, г. Москва, ул. Вавилова, д. 19",
+        "signatory": "Орлова Марина Викторовна",
+        "signatory_position": "Генеральный директор",
+        "signatory_basis": "Устава",
+        "bank": "ПАО Сбербанк",
+        "bik": "044525225",
+        "account": "40702810938000012345",
+        "corr_account": "30101810400000000225",
+        "is_default": True,
+    }
+    return LegalEntity.objects.create(**(values | overrides))

@@ -6,11 +6,14 @@ measured on SQLite and PostgreSQL; where the backends differ the pin is per vend
 """
 
 import itertools
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import connection
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +22,7 @@ from clients.models import Client
 from crm import services as crm_services
 from crm.models import AuditEntry, OutboxJob
 from crm.notifications import notify
-from deals.services import deal_move_to_stage, hearing_add, payment_record, schedule_set
+from deals.services import deal_move_to_stage, hearing_add, incoming_register, payment_record, schedule_set
 from integrations.models import CalendarConnection
 from leads.models import Lead
 from leads.services import lead_create, lead_mark_non_target
@@ -133,6 +136,22 @@ def seed_payments(p, n):
         deal = make_deal(manager=manager, last_name=f"Клиент{next(_seq)}", phones=[_phone()])
         deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager, data=contract_data())
         payment_record(deal=deal, by=manager, paid_on=timezone.localdate(), amount=Decimal("10000"), method="cash")
+
+
+def seed_incoming(p, n):
+    """Papers on a new deal each, half with a reply deadline (and so a task)."""
+    with override_settings(MEDIA_ROOT=tempfile.mkdtemp(prefix="incoming-")):
+        for i in range(n):
+            deal = make_deal(manager=p["manager.msk"], last_name=f"Входящий{next(_seq)}", phones=[_phone()])
+            incoming_register(
+                deal=deal,
+                by=p["manager.msk"],
+                received_on=timezone.localdate(),
+                sender="Арбитражный суд г. Москвы",
+                kind="court_ruling",
+                upload=ContentFile(b"%PDF-1.4\n", name="определение.pdf"),
+                reply_deadline=_tomorrow() if i % 2 == 0 else None,
+            )
 
 
 def seed_tasks(p, n):
@@ -292,6 +311,8 @@ CASES = [
     ("payments_table", "manager.msk", WEB, lambda p: reverse("deals:payments_table"), seed_payments),
     ("payments_register", "manager.msk", WEB, lambda p: reverse("payments:register"), seed_payments),
     ("payments_register_director", "director", WEB, lambda p: reverse("payments:register"), seed_payments),
+    ("incoming_register", "manager.msk", WEB, lambda p: reverse("incoming:register"), seed_incoming),
+    ("incoming_register_director", "director", WEB, lambda p: reverse("incoming:register"), seed_incoming),
     ("tasks_mine", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=mine", seed_tasks),
     ("tasks_assigned", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=assigned", seed_tasks),
     ("tasks_co", "rop.msk", WEB, lambda p: reverse("tasks:list") + "?tab=co", seed_tasks),
@@ -381,6 +402,7 @@ CASES = [
     ("api_clients", "manager.msk", API, lambda p: "/api/v1/clients/", seed_deals),
     ("api_deals", "manager.msk", API, lambda p: "/api/v1/deals/", seed_deals),
     ("api_payments", "manager.msk", API, lambda p: "/api/v1/payments/", seed_payments),
+    ("api_incoming_documents", "manager.msk", API, lambda p: "/api/v1/incoming-documents/", seed_incoming),
     ("api_tasks", "manager.msk", API, lambda p: "/api/v1/tasks/", seed_manager_tasks),
     ("api_activities", "manager.msk", API, lambda p: "/api/v1/activities/", seed_activities),
     ("daily_reports_branch", "rop.msk", WEB, lambda p: reverse("reports:branch"), seed_daily_reports),
@@ -414,6 +436,8 @@ EXPECTED: dict = {
     "payments_table": 3,
     "payments_register": 7,
     "payments_register_director": 9,
+    "incoming_register": 4,  # session, user, counters, one keyset page with its deals, files and tasks
+    "incoming_register_director": 6,  # + the filters' branches and managers
     "tasks_mine": 5,
     "tasks_assigned": 5,
     "tasks_co": 5,
@@ -446,6 +470,7 @@ EXPECTED: dict = {
     "api_clients": 3,
     "api_deals": 3,
     "api_payments": 2,
+    "api_incoming_documents": 2,
     "api_tasks": 2,
     "api_activities": 2,
     "report_questions": 5,  # session, user, counters, the head's branch, its questions

@@ -5,11 +5,14 @@ from clients import api as clients
 from crm.api import views
 from deals import api as deals_api
 from integrations.caldav import views as caldav_views
+from integrations.documents import api as documents_api
 from leads import api as leads_api
 from reports import api as reports_api
 from reports.analytics import api as analytics_api
 from tasks import api as tasks_api
 from web import api as web_api
+
+document_file = documents_api.DocumentFileApi.as_view()
 
 urlpatterns = [
     path("auth/token/", views.TokenObtainApi.as_view(), name="api-token"),
@@ -23,7 +26,13 @@ urlpatterns = [
     path("deals/", deals_api.DealListCreateApi.as_view(), name="api-deals"),
     path("deals/<int:pk>/", deals_api.DealDetailApi.as_view(), name="api-deal-detail"),
     path("deals/<int:pk>/move/", deals_api.DealMoveApi.as_view(), name="api-deal-move"),
+    path("deals/<int:pk>/documents/", documents_api.DealDocumentCreateApi.as_view(), name="api-deal-documents"),
+    path("documents/<int:pk>/", documents_api.DocumentDetailApi.as_view(), name="api-document-detail"),
+    path("documents/<int:pk>/docx/", document_file, {"fmt": "docx"}, name="api-document-docx"),
+    path("documents/<int:pk>/pdf/", document_file, {"fmt": "pdf"}, name="api-document-pdf"),
     path("payments/", deals_api.PaymentListCreateApi.as_view(), name="api-payments"),
+    path("incoming-documents/", deals_api.IncomingListCreateApi.as_view(), name="api-incoming-documents"),
+    path("incoming-documents/<int:pk>/", deals_api.IncomingDetailApi.as_view(), name="api-incoming-document-detail"),
     path("activities/", activities.ActivityListCreateApi.as_view(), name="api-activities"),
     path("meetings/", activities.MeetingCreateApi.as_view(), name="api-meetings"),
     path("meetings/free-slots/", activities.FreeSlotsApi.as_view(), name="api-free-slots"),

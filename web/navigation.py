@@ -35,6 +35,7 @@ NAV_ITEMS = [
     NavItem("Календарь", "activities:calendar", access.is_active_staff, "calendar"),
     NavItem("Запись", "activities:booking", access.may_book_meetings, "booking"),
     NavItem("Платежи", "payments:register", access.may_view_payments_register, "payments"),
+    NavItem("Входящие", "incoming:register", access.may_see_deals, "incoming", more=True),
     NavItem("Отчёты", "reports:index", access.offers_daily_reports, "reports", more=True),
     NavItem(
         "Аналитика", "reports:analytics", access.offers_analytics, "reports/analytics", more=True, args=("funnel",)

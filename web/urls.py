@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("activities.urls")),
     path("deals/", include("deals.urls")),
     path("payments/", include("deals.payments_urls")),
+    path("incoming/", include("deals.incoming_urls")),
     path("leads/", include("leads.urls")),
     path("tasks/", include("tasks.urls")),
     path("reports/", include("reports.urls")),

@@ -93,8 +93,9 @@ def test_card_page_and_query_count(web, manager_msk, query_count):
     deal_move_to_stage(deal=deal, stage="db_prep_court", by=manager_msk, data=contract_data())
     web.force_login(manager_msk)
     web.get(reverse("deals:detail", args=[deal.pk]))
-    # session, user, menu counters, deal+client+manager+branch, 4 prefetches, timeline, open tasks, planned activities
-    with query_count(11):
+    # session, user, menu counters, deal+client+manager+branch, 4 prefetches, timeline, open tasks, planned activities,
+    # incoming documents and who may answer them, the documents made from templates (integrations)
+    with query_count(14):
         response = web.get(reverse("deals:detail", args=[deal.pk]))
     body = response.content.decode()
     assert "№ ДБ-17/2026 от 02.11.2026" in body

@@ -62,7 +62,9 @@ from crm.models import AuditEntry, Branch, Notification, User
 from crm.pipelines import COLUMNS, CONTRACTED, allowed_targets
 from crm.roles import Role
 from crm.workdays import add_working_days
-from deals.models import Deal, Payment
+from deals.models import Deal, IncomingDocument, Payment
+from integrations.documents import services as document_services
+from integrations.models import GeneratedDocument
 from leads.models import Lead, LeadMessage, NonTargetContact
 from leads.services import lead_create
 from reports.models import DailyReport, ReportQuestion
@@ -414,8 +416,16 @@ def try_deal(run: Run, demo: Demo, d: Deal, *, every_action: bool) -> None:
     today = timezone.localdate()
     run.try_refused("read deal card", "get", "deals:detail", [pk])
     run.try_refused("read deal over API", "get", "api-deal-detail", [pk])
+    run.try_refused("read the deal's documents", "get", "integrations:documents_section", [pk])
+    for document in GeneratedDocument.objects.filter(deal=d):
+        run.try_refused("read a made document over API", "get", "api-document-detail", [document.pk])
+        run.try_refused("download a made document's Word", "get", "api-document-docx", [document.pk])
+        run.try_refused("download a made document's PDF", "get", "api-document-pdf", [document.pk])
     if not every_action:
         return
+    invoice = {"kind": "invoice", "amount": "1000"}
+    run.try_refused("make an invoice", "post", "integrations:document_request", [pk], data=invoice)
+    run.try_refused("make an invoice over API", "post", "api-deal-documents", [pk], data=invoice, json=True)
     run.try_refused("reveal debts", "post", "deals:reveal_debts", [pk])
     targets = allowed_targets(d.stage) or [d.stage]
     stage_data = {
@@ -454,6 +464,18 @@ def try_deal(run: Run, demo: Demo, d: Deal, *, every_action: bool) -> None:
     )
     hearing = {"date": f"{today + timedelta(days=9):%Y-%m-%d}T10:00", "result": "взлом"}
     run.try_refused("add a hearing", "post", "deals:hearing_add", [pk], data=hearing)
+    incoming = {"received_on": today.isoformat(), "sender": "взлом", "kind": "other", "summary": "взлом"}
+    deadline = {"reply_deadline": add_working_days(today, 2).isoformat(), "responsible": run.user.pk}
+    run.try_refused(
+        "register an incoming paper", "post", "deals:incoming_add", [pk], data={**incoming, **deadline, "file": _pdf()}
+    )
+    run.try_refused(
+        "register an incoming paper over API",
+        "post",
+        "api-incoming-documents",
+        data={"deal": pk, **incoming, **deadline, "file": _pdf()},
+        check=refused_field("deal"),
+    )
     task = {"form": "task", "title": "взлом", "body": "взлом", "responsible": run.user.pk, "deal": pk}
     run.try_refused(
         "set a task on the deal over API", "post", "api-tasks", data=task, json=True, check=refused_field("deal")
@@ -671,6 +693,25 @@ def try_lists(run: Run, demo: Demo, *, clients, deals, tasks, leads, activities,
                 f"→ {response.status_code}",
             )
 
+    # Incoming documents: the register page, its Excel file, the API list and each paper's API detail.
+    if run.user.role in DESK:
+        run.try_refused("incoming register", "get", "incoming:register")
+        run.try_refused("incoming register Excel", "get", "incoming:export")
+        run.try_refused("incoming register over API", "get", "api-incoming-documents")
+    forbidden_incoming = list(IncomingDocument.objects.filter(deal__in=[d.pk for d in deals]).order_by("pk"))
+    register_page = run.send("get", "incoming:register").content.decode()
+    response = run.send("get", "incoming:export")
+    exported = set()
+    if response.status_code == 200 and response.get("Content-Type", "").startswith("application/vnd"):
+        ws = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+        exported = {row[0] for row in ws.iter_rows(min_row=2, values_only=True)}
+    api_incoming = _api_ids(run.send("get", "api-incoming-documents"))
+    for doc in forbidden_incoming:
+        run.expect(f"incoming {doc.number} absent from the register", doc.number not in register_page)
+        run.expect(f"incoming {doc.number} absent from the register's Excel", doc.number not in exported)
+        run.expect(f"incoming {doc.number} absent from API incoming documents", doc.pk not in api_incoming)
+        run.try_refused("read incoming paper over API", "get", "api-incoming-document-detail", [doc.pk])
+
     # Tasks, leads, activities, staff.
     tabs = ("mine", "assigned", "co", "watching", "branch", "all")
     task_pages = [run.send("get", "tasks:list", query={"tab": t, "status": "all"}).content.decode() for t in tabs]
@@ -840,6 +881,11 @@ def _add_case_material(users: dict) -> None:
     task = Task.objects.filter(responsible=manager).order_by("pk").first()
     task_services.attachment_add(task=task, by=manager, upload=_pdf())
     lead_create(by=centre, idempotency_key=IDEMPOTENCY_KEY, **KEYED_LEAD)
+    # A made invoice on a contracted deal of each branch (the demo's requisites sign it).
+    for login in ("manager.msk", "manager.spb"):
+        deal = Deal.objects.filter(manager=users[login], stage__in=CONTRACTED).order_by("pk").first()
+        document = document_services.document_request(deal=deal, by=users[login], kind="invoice", amount="1000")
+        document_services.document_make(document.pk)
 
 
 @pytest.fixture
@@ -930,6 +976,28 @@ def try_analytics(run: Run, deals: list) -> None:
     run.unchanged("analytics")
 
 
+def makes_sales_documents(u: User) -> bool:
+    """Contracts, invoices and acts: sales (own deals, a head's branch) and the director or admin."""
+    return u.role in EVERYTHING | {Role.HEAD_OF_SALES, Role.MANAGER}
+
+
+def try_documents_on_visible_deal(run: Run) -> None:
+    """A role that opens a deal but may not make sales documents (the lawyer) is refused them."""
+    u = run.user
+    if makes_sales_documents(u):
+        return
+    visible = [d for d in Deal.objects.order_by("pk") if sees_deal(u, d)]
+    for d in visible[:1]:
+        for kind in ("invoice", "contract", "act"):
+            data = {"kind": kind, "amount": "1000"}
+            what = f"make a {kind} on a visible deal"
+            run.try_refused(what, "post", "integrations:document_request", [d.pk], data=data)
+            run.try_refused(
+                f"make a {kind} on a visible deal over API", "post", "api-deal-documents", [d.pk], data=data, json=True
+            )
+        run.unchanged(f"sales documents on visible deal {d.pk}")
+
+
 def run_role(demo: Demo, login: str) -> Run:
     """Everything `login` must not reach, tried with every action."""
     u = demo.user(login)
@@ -972,6 +1040,7 @@ def run_role(demo: Demo, login: str) -> Run:
     if not lifts_non_target(u):
         for contact in NonTargetContact.objects.filter(lifted_at__isnull=True).order_by("pk"):
             try_non_target_lift(run, contact)
+    try_documents_on_visible_deal(run)
     try_daily_reports(run, u)
     try_analytics(run, deals)
     try_lists(

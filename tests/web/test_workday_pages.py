@@ -39,6 +39,7 @@ def test_rare_items_fold_into_more_for_the_director(web, everyone):
     response = web.get("/")
     html = response.content.decode()
     assert [i["title"] for i in response.context["nav_more"]] == [
+        "Входящие",
         "Отчёты",
         "Аналитика",
         "Сотрудники",

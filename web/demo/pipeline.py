@@ -17,13 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client, TimelineEntry
-from clients.services import client_create
+from clients.services import client_create, document_add
 from crm.models import User
 from crm.pipelines import CLOSED
 from deals.models import Deal, DealStageChange
 from deals.services import deal_create, deal_move_to_stage, payment_record, schedule_set
 from leads.models import Lead, NonTargetContact
 from leads.services import lead_create, lead_mark_non_target
+from web.demo.incoming import scan
 
 # (manager, last, first, patronymic, phone, line, stage, source)
 CLIENTS = [
@@ -153,6 +154,11 @@ def seed_pipeline() -> list[str]:
         )
         story = _story(n, line, stage)
         for next_stage, day in story[1:]:
+            if next_stage == "db_prep_court":
+                # The firm's rule (web/demo/incoming.py): no «Подготовка к АС» without the signed contract.
+                document_add(
+                    client=client, by=manager, upload=scan(f"Договор {n} подписанный.pdf"), kind="contract_signed"
+                )
             deal_move_to_stage(deal=deal, stage=next_stage, by=manager, data=_stage_data(next_stage, n, day))
         # The card itself keeps today's date: the abandonment sweep (web/demo/activities.py) reads
         # clients' age, and older cards whose deals are closed would all turn «заброшен».

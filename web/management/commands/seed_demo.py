@@ -2,6 +2,8 @@ from django.core.management.base import BaseCommand
 
 from crm import demo
 from web.demo.activities import seed_activities
+from web.demo.documents import seed_documents
+from web.demo.incoming import seed_incoming, seed_stage_document_rules
 from web.demo.pipeline import seed_pipeline
 from web.demo.reports import seed_daily_reports
 from web.demo.tasks import seed_stage_automation, seed_tasks
@@ -14,10 +16,13 @@ class Command(BaseCommand):
         created = (
             demo.seed_org_chart()
             + seed_stage_automation()
+            + seed_stage_document_rules()
             + seed_pipeline()
             + seed_tasks()
+            + seed_incoming()
             + seed_activities()
             + seed_daily_reports()
+            + seed_documents()
         )
         if created:
             self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
