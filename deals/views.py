@@ -210,7 +210,8 @@ def deal_move_view(request, pk: int):
     deal = selectors.deal_get_for_user(request.user, pk)
     if request.method == "GET":
         stage = request.GET.get("stage", "")
-        form = StageFieldsForm(initial={"stage": stage})
+        # Apps above deals may know the fields already (a contract drafted from its template).
+        form = StageFieldsForm(initial={"stage": stage, **cards.sections("deal_move", user=request.user, obj=deal)})
         return render(
             request,
             "deals/_move_form.html",

@@ -3,6 +3,8 @@ button on the auto-task «Выставить счёт»."""
 
 import re
 
+from django.utils import timezone
+
 from crm import access, cards
 from deals.selectors import deals_visible_to
 from integrations.documents import selectors, services
@@ -51,6 +53,26 @@ def task_card(user, task) -> dict:
     }
 
 
+def move_form_initial(user, deal) -> dict:
+    """The contract fields of the move form, from the contract drafted in the CRM for this deal."""
+    if deal.contract_number:
+        return {}
+    drafted = (
+        GeneratedDocument.objects.filter(deal=deal, kind=GeneratedDocument.Kind.CONTRACT)
+        .exclude(status=GeneratedDocument.Status.FAILED)
+        .order_by("-id")
+        .first()
+    )
+    if drafted is None:
+        return {}
+    return {
+        "contract_number": drafted.number,
+        "contract_date": timezone.localdate(drafted.requested_at),
+        "fee": drafted.amount,
+    }
+
+
 def register() -> None:
     cards.contribute("deal", deal_card)
+    cards.contribute("deal_move", move_form_initial)
     cards.contribute("task", task_card)

@@ -144,3 +144,14 @@ def test_card_queries_do_not_grow_with_documents(web, deal, manager_msk, firm):
     with CaptureQueriesContext(connection) as six:
         web.get(f"/integrations/deals/{deal.pk}/documents/section/")
     assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_move_form_takes_the_drafted_contract(web, manager_msk, firm):
+    deal = make_deal(manager=manager_msk, last_name="Черновиков")
+    web.force_login(manager_msk)
+    form = web.get(f"/deals/{deal.pk}/move/?stage=db_prep_court").context["form"]
+    assert form["contract_number"].value() is None
+    drafted = services.document_request(deal=deal, by=manager_msk, kind="contract", amount="95000")
+    form = web.get(f"/deals/{deal.pk}/move/?stage=db_prep_court").context["form"]
+    assert form["contract_number"].value() == drafted.number
+    assert form["fee"].value() == Decimal("95000.00")
