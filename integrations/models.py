@@ -240,6 +240,8 @@ class GeneratedDocument(models.Model):
     ready_at = models.DateTimeField("готов", null=True, blank=True)
 
     class Meta:
+        verbose_name = "составленный документ"
+        verbose_name_plural = "составленные документы"
         ordering = ["-id"]
         indexes = [models.Index(fields=["deal", "-id"], name="generated_document_deal")]
 

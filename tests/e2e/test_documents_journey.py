@@ -4,11 +4,12 @@ a real browser, the live server and real Celery workers converting with LibreOff
 from pathlib import Path
 
 import pytest
+from docx import Document
 from playwright.sync_api import Page, expect
 
 from deals.models import StageAutomation
 from deals.services import deal_move_to_stage
-from integrations.models import GeneratedDocument
+from integrations.models import DocumentTemplate, GeneratedDocument
 from tasks.models import Task
 from tests.documents.helpers import flat, pdf_text, qr_codes
 from tests.e2e.helpers import enter_as
@@ -60,4 +61,41 @@ def test_manager_makes_the_invoice_from_the_auto_task_and_downloads_the_pdf(
     expect(row).to_contain_text(f"Счёт № {document.number}")
     expect(row.get_by_test_id("download-docx")).to_be_visible()
     screenshot(page, "documents-deal-card")
+    assert page_problems == []
+
+
+def test_admin_uploads_a_template_refused_then_accepted(
+    page: Page, live_server, admin_user, tmp_path, page_problems, screenshot
+):
+    enter_as(page, live_server, admin_user.username)
+    page.goto("/admin/integrations/documenttemplate/")
+    in_use = page.get_by_test_id("templates-in-use")
+    expect(in_use).to_contain_text("Акт об оказанных услугах")
+    expect(in_use).to_contain_text("по умолчанию (из CRM)")
+    expect(page.locator("#template-fields")).to_contain_text("{{ payment.amount_words }}")
+    screenshot(page, "documents-admin-templates")
+    # The default act, downloaded to edit in Word, is a document the CRM would accept back.
+    with page.expect_download() as download:
+        in_use.get_by_role("row", name="Акт об оказанных услугах").get_by_role("link").click()
+    default = tmp_path / "act.docx"
+    download.value.save_as(default)
+
+    bad = tmp_path / "акт.docx"
+    document = Document()
+    document.add_paragraph("Акт для {{ client.full_name }}")
+    document.save(bad)
+    page.goto("/admin/integrations/documenttemplate/add/")
+    page.get_by_label("Вид").select_option("act")
+    page.get_by_label("Файл .docx").set_input_files(str(bad))
+    page.get_by_role("button", name="Сохранить", exact=True).click()
+    expect(page.locator(".errorlist")).to_contain_text("{{ client.full_name }}")
+    screenshot(page, "documents-admin-template-refused")
+    assert not DocumentTemplate.objects.exists()
+
+    page.get_by_label("Вид").select_option("act")
+    page.get_by_label("Файл .docx").set_input_files(str(default))
+    page.get_by_label("Что изменилось").fill("как в CRM")
+    page.get_by_role("button", name="Сохранить", exact=True).click()
+    expect(page.get_by_test_id("templates-in-use")).to_contain_text("версия 1")
+    assert DocumentTemplate.objects.get().kind == "act"
     assert page_problems == []
