@@ -296,6 +296,15 @@ DOCUMENTS_QUEUE = env_str("DOCUMENTS_QUEUE", "default")
 # A deal entering «В суде», «Архив» or «Завершён» gets the act for the stage just completed.
 DOCUMENTS_STAGE_ACTS = env_bool("DOCUMENTS_STAGE_ACTS", True)
 
+# --- Mango Office telephony (integrations/mango) ------------------------------------------
+# Events come in signed with the key and the salt of the VPBX's API settings; commands go out
+# to MANGO_API_URL signed the same way. Off unless MANGO_ENABLED.
+MANGO_ENABLED = env_bool("MANGO_ENABLED", False)
+MANGO_API_KEY = env_str("MANGO_API_KEY")
+MANGO_API_SALT = env_str("MANGO_API_SALT")
+MANGO_API_URL = env_str("MANGO_API_URL", "https://app.mango-office.ru/vpbx/")
+MANGO_QUEUE = env_str("MANGO_QUEUE", "default")
+
 # --- The outbox (crm/outbox.py): how committed changes reach outside systems ----------------
 # First pause before another try, doubled up to the ceiling; a lease a worker holds on one
 # (kind, key) while it works; after this many failed tries a job waits for the admin.

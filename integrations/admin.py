@@ -12,7 +12,14 @@ from django.utils.html import format_html
 from crm.errors import DomainError
 from integrations.documents import fields as document_fields
 from integrations.documents import services, templates
-from integrations.models import DocumentSeries, DocumentTemplate, GeneratedDocument, LegalEntity
+from integrations.models import (
+    DocumentSeries,
+    DocumentTemplate,
+    GeneratedDocument,
+    LegalEntity,
+    MangoCall,
+    MangoEvent,
+)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -204,3 +211,34 @@ class GeneratedDocumentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MangoCall)
+class MangoCallAdmin(ReadOnlyAdmin):
+    """Calls as Mango reported them, assembled from their events."""
+
+    list_display = ["entry_id", "direction", "from_number", "to_number", "to_extension", "state", "answered"]
+    list_filter = ["direction", "state", "answered"]
+    search_fields = ["from_number", "to_number", "entry_id"]
+    show_full_result_count = False
+
+
+@admin.register(MangoEvent)
+class MangoEventAdmin(ReadOnlyAdmin):
+    """Every event Mango posted, as it came."""
+
+    list_display = ["kind", "entry_id", "call_id", "seq", "received_at"]
+    list_filter = ["kind"]
+    search_fields = ["entry_id", "call_id"]
+    show_full_result_count = False

@@ -12,10 +12,12 @@ class IntegrationsConfig(AppConfig):
         from integrations.caldav import handlers as caldav_handlers  # the calendar mirror follows «activity.changed»
         from integrations.documents import cards as document_cards  # the deal card's «Документы» block
         from integrations.documents import handlers as document_handlers  # made on workers from the outbox
+        from integrations.mango import handlers as mango_handlers  # calls assembled on workers from events
         from integrations.yandex_disk import handlers  # registered once the models are loaded
 
         handlers.register()
         caldav_handlers.register()
         document_handlers.register()
+        mango_handlers.register()
         cards.register()
         document_cards.register()

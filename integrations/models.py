@@ -247,3 +247,63 @@ class GeneratedDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} № {self.number}"
+
+
+# --- Mango Office telephony (integrations/mango) -----------------------------------------------
+
+
+class MangoEvent(models.Model):
+    """An event Mango posted, stored as it came before anything is done with it (so none is lost).
+
+    `key` makes a repeated delivery a no-op: the kind with the ids Mango gives the event
+    (entry, call and seq for a call's state; entry for a summary; command for a result)."""
+
+    kind = models.CharField("событие", max_length=30)
+    key = models.CharField(max_length=300, unique=True)
+    entry_id = models.CharField(max_length=100, blank=True)
+    call_id = models.CharField(max_length=100, blank=True)
+    seq = models.IntegerField(null=True, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "событие Mango"
+        verbose_name_plural = "события Mango"
+        indexes = [models.Index(fields=["entry_id", "seq"], name="mango_event_entry")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.entry_id} #{self.seq}"
+
+
+class MangoCall(models.Model):
+    """A call as the PBX saw it, assembled from its events in the order of their `seq`."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Входящий"
+        OUTBOUND = "outbound", "Исходящий"
+        INTERNAL = "internal", "Внутренний"
+
+    entry_id = models.CharField(max_length=100, unique=True)
+    direction = models.CharField("направление", max_length=10, choices=Direction.choices, blank=True)
+    from_number = models.CharField("кто звонил", max_length=50, blank=True)
+    from_extension = models.CharField("добавочный звонившего", max_length=20, blank=True)
+    to_number = models.CharField("куда звонили", max_length=100, blank=True)
+    to_extension = models.CharField("добавочный ответившего", max_length=20, blank=True)
+    line_number = models.CharField("линия", max_length=50, blank=True)
+    state = models.CharField("состояние", max_length=15, blank=True)
+    last_seq = models.IntegerField(default=0)
+    appeared_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    talk_seconds = models.IntegerField(null=True, blank=True)
+    answered = models.BooleanField(null=True)
+    disconnect_reason = models.IntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "звонок"
+        verbose_name_plural = "звонки"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_number} → {self.to_number} ({self.state})"

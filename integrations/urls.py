@@ -2,6 +2,7 @@ from django.urls import path
 
 from integrations.caldav import views as caldav_views
 from integrations.documents import views as document_views
+from integrations.mango import views as mango_views
 from integrations.yandex_disk import views
 
 app_name = "integrations"
@@ -16,4 +17,5 @@ urlpatterns = [
     path("calendar/connections/", caldav_views.connections_view, name="caldav_connections"),
     path("deals/<int:pk>/documents/", document_views.document_request_view, name="document_request"),
     path("deals/<int:pk>/documents/section/", document_views.documents_section_view, name="documents_section"),
+    path("mango/<path:path>", mango_views.event_view, name="mango_event"),
 ]

@@ -1,0 +1,162 @@
+"""Mango Office events: checked, stored as they come, then folded into calls on a worker.
+
+Mango signs every request with sha256(vpbx_api_key + json + vpbx_api_salt) and delivers an event
+at least once, in whatever order the network gives. So the endpoint only checks the signature and
+stores the event under a key that makes a repeat a no-op; a worker then rebuilds the call from all
+its events in the order of their `seq`, whatever order they arrived in.
+"""
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm import outbox
+from integrations.models import MangoCall, MangoEvent
+
+ENTRY_KIND = "mango.entry"  # the outbox job: rebuild one call (key = Mango's entry_id)
+
+# Mango's path (after the CRM's address) → the kind stored.
+EVENT_KINDS = {
+    "events/call": "call",
+    "events/summary": "summary",
+    "events/recording": "recording",
+    "events/record/added": "record_added",
+    "events/dtmf": "dtmf",
+    "result/callback": "result_callback",
+    "result/route": "result_route",
+    "result/sms": "result_sms",
+    "result/stats": "result_stats",
+}
+# events/summary's call_direction
+DIRECTIONS = {0: MangoCall.Direction.INTERNAL, 1: MangoCall.Direction.INBOUND, 2: MangoCall.Direction.OUTBOUND}
+
+
+class BadEvent(Exception):
+    """Not a Mango event: a wrong key or signature, or a body that is not JSON."""
+
+
+def sign(api_key: str, json_text: str, api_salt: str) -> str:
+    return hashlib.sha256(f"{api_key}{json_text}{api_salt}".encode()).hexdigest()
+
+
+def check_signature(*, api_key: str, signature: str, json_text: str) -> None:
+    """Raise BadEvent unless the request is signed with this CRM's key and salt."""
+    if not settings.MANGO_API_KEY or not settings.MANGO_API_SALT:
+        raise BadEvent("Mango is not configured")
+    if not hmac.compare_digest(api_key.encode(), settings.MANGO_API_KEY.encode()):
+        raise BadEvent("wrong vpbx_api_key")
+    expected = sign(settings.MANGO_API_KEY, json_text, settings.MANGO_API_SALT)
+    if not hmac.compare_digest(signature.lower().encode(), expected.encode()):
+        raise BadEvent("wrong sign")
+
+
+def _key(kind: str, data: dict, json_text: str) -> str:
+    if kind == "call":
+        return f"call:{data.get('entry_id', '')}:{data.get('call_id', '')}:{data.get('seq', '')}"
+    if kind == "summary":
+        return f"summary:{data.get('entry_id', '')}"
+    if kind == "recording":
+        return f"recording:{data.get('recording_id', '')}:{data.get('recording_state', '')}"
+    if kind.startswith("result_") and data.get("command_id"):
+        return f"{kind}:{data['command_id']}"
+    return f"{kind}:{hashlib.sha256(json_text.encode()).hexdigest()}"
+
+
+def event_receive(*, path: str, json_text: str) -> MangoEvent | None:
+    """Store a checked event once; a call's events wake the worker that assembles the call.
+    Returns None for a repeat (already stored) — Mango still gets its 200."""
+    kind = EVENT_KINDS.get(path)
+    if kind is None:
+        raise BadEvent(f"unknown event {path}")
+    try:
+        data = json.loads(json_text)
+    except ValueError as exc:
+        raise BadEvent("json is not JSON") from exc
+    if not isinstance(data, dict):
+        raise BadEvent("json is not an object")
+    seq = data.get("seq")
+    try:
+        with transaction.atomic():
+            event = MangoEvent.objects.create(
+                kind=kind,
+                key=_key(kind, data, json_text)[:300],
+                entry_id=str(data.get("entry_id", ""))[:100],
+                call_id=str(data.get("call_id", ""))[:100],
+                seq=seq if isinstance(seq, int) else None,
+                payload=data,
+            )
+            if kind in ("call", "summary") and event.entry_id:
+                outbox.enqueue(ENTRY_KIND, key=event.entry_id, reason=kind)
+    except IntegrityError:
+        return None  # delivered before: nothing to do
+    return event
+
+
+def _at(seconds) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(seconds), tz=UTC) if seconds else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _party(data: dict, side: str) -> dict:
+    party = data.get(side)
+    return party if isinstance(party, dict) else {}
+
+
+@transaction.atomic
+def entry_assemble(entry_id: str) -> MangoCall | None:
+    """Rebuild the call of `entry_id` from every event stored for it: the states in `seq` order
+    (the last one is the call's state now), the summary's figures where it has come."""
+    events = list(MangoEvent.objects.filter(entry_id=entry_id, kind__in=("call", "summary")).order_by("id"))
+    if not events:
+        return None
+    call, _ = MangoCall.objects.select_for_update().get_or_create(entry_id=entry_id)
+    states = sorted((e for e in events if e.kind == "call"), key=lambda e: (e.seq if e.seq is not None else -1, e.id))
+    for event in states:
+        data = event.payload
+        state = data.get("call_state", "")
+        at = _at(data.get("timestamp"))
+        caller, callee = _party(data, "from"), _party(data, "to")
+        call.from_number = str(caller.get("number") or call.from_number)[:50]
+        call.from_extension = str(caller.get("extension") or call.from_extension)[:20]
+        call.to_number = str(callee.get("number") or call.to_number)[:100]
+        call.line_number = str(callee.get("line_number") or call.line_number)[:50]
+        if callee.get("extension"):
+            call.to_extension = str(callee["extension"])[:20]
+        if state == "Appeared" and at and (call.appeared_at is None or at < call.appeared_at):
+            call.appeared_at = at
+        if state == "Connected" and at and (call.connected_at is None or at < call.connected_at):
+            call.connected_at = at
+        if state == "Disconnected":
+            call.ended_at = at or call.ended_at
+            if data.get("disconnect_reason") is not None:
+                call.disconnect_reason = int(data["disconnect_reason"])
+        call.state, call.last_seq = state, event.seq or call.last_seq
+    if not call.direction:
+        if call.from_extension and not call.to_extension:
+            call.direction = MangoCall.Direction.OUTBOUND
+        elif call.from_number and not call.from_extension:
+            call.direction = MangoCall.Direction.INBOUND
+    summary = next((e.payload for e in events if e.kind == "summary"), None)
+    if summary is not None:
+        # The summary comes once the call is over and is what Mango counts: it wins.
+        call.direction = DIRECTIONS.get(summary.get("call_direction"), call.direction)
+        call.answered = summary.get("entry_result") == 1
+        talk, end = _at(summary.get("talk_time")), _at(summary.get("end_time"))
+        call.ended_at = end or call.ended_at
+        call.talk_seconds = int((end - talk).total_seconds()) if talk and end and call.answered else 0
+        if summary.get("disconnect_reason") is not None:
+            call.disconnect_reason = int(summary["disconnect_reason"])
+    elif call.state == "Disconnected" and call.answered is None:
+        call.answered = call.connected_at is not None
+        if call.connected_at and call.ended_at:
+            call.talk_seconds = int((call.ended_at - call.connected_at).total_seconds())
+    call.updated_at = timezone.now()
+    call.save()
+    return call

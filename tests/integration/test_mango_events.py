@@ -1,0 +1,123 @@
+"""Mango's events into the CRM, from the Mango stand-in over real HTTP to the live server, and
+a real Celery worker folding them into calls: a forged event refused with nothing stored, a
+repeated one stored once, a call's states put in `seq` order whatever order they came in."""
+
+import os
+import time
+import uuid
+
+import pytest
+
+from crm.models import OutboxJob
+from crm.tasks import outbox_redrive_task
+from integrations.mango import services
+from integrations.models import MangoCall, MangoEvent
+from tests.celery_workers import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
+from tests.standins.mango_server import MangoServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+KEY, SALT = "test-vpbx-key", "test-vpbx-salt"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def mango(settings, live_server):
+    settings.MANGO_ENABLED = True
+    settings.MANGO_API_KEY, settings.MANGO_API_SALT = KEY, SALT
+    server = MangoServer(api_key=KEY, api_salt=SALT, crm_events_url=f"{live_server.url}/integrations/mango/").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def worker(settings, transactional_db):
+    queue = f"test-mango-{uuid.uuid4().hex}"
+    settings.MANGO_QUEUE = queue
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.settings",
+        "DATABASE_URL": worker_database_url(),
+        "PYTHONUNBUFFERED": "1",
+        "MANGO_ENABLED": "1",
+        "MANGO_API_KEY": KEY,
+        "MANGO_API_SALT": SALT,
+        "MANGO_QUEUE": queue,
+    }
+    w = Worker(queue, env)
+    if w.wait_for_line(" ready.", WORKER_READY_TIMEOUT) is None:
+        pytest.fail(f"worker did not get ready:\n{w.output}")
+    yield w
+    w.stop()
+    forget_worker_queues(w)
+
+
+def test_a_forged_or_foreign_event_is_refused_and_nothing_is_stored(mango):
+    entry, call = mango.new_ids()
+    [event] = mango.call_events(entry, call, "79161234567", "101", states=("Appeared",))
+    assert mango.post_event("events/call", event, sign_override="0" * 64).status_code == 403
+    assert mango.post_event("events/call", event, key_override="someone-else").status_code == 403
+    other_salt = services.sign(KEY, "{}", "another-salt")
+    assert mango.post_event("events/summary", {}, sign_override=other_salt).status_code == 403
+    assert not MangoEvent.objects.exists() and not OutboxJob.objects.exists()
+    assert mango.ping().status_code == 200
+
+
+def test_events_out_of_order_and_repeated_make_one_correct_call(mango, worker):
+    entry, call = mango.new_ids()
+    start = int(time.time()) - 120
+    appeared, connected, disconnected = mango.call_events(entry, call, "79161234567", "101", start=start, step=10)
+    # The network delivers the end first, the start twice, the middle last.
+    started = time.monotonic()
+    for event in (disconnected, appeared, appeared, connected):
+        assert mango.post_event("events/call", event).status_code == 200
+    answered_in = time.monotonic() - started
+    assert MangoEvent.objects.filter(entry_id=entry).count() == 3
+
+    deadline = time.monotonic() + TIMEOUT
+    while not MangoCall.objects.filter(entry_id=entry, state="Disconnected", answered=True).exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"call not assembled: {list(MangoCall.objects.values())}\n{worker.output[-3000:]}")
+        outbox_redrive_task()
+        time.sleep(0.2)
+    made = MangoCall.objects.get(entry_id=entry)
+    assert (made.from_number, made.to_extension, made.direction) == ("79161234567", "101", "inbound")
+    assert made.talk_seconds == 10 and made.last_seq == 3
+    assert made.appeared_at.timestamp() == start and made.ended_at.timestamp() == start + 20
+    print(f"\nfour events answered in {answered_in:.2f} s")
+
+    # The summary, when it comes, has the last word (and comes once however often it is sent).
+    summary = mango.summary_event(
+        entry, "79161234567", "101", create_time=start, talk_time=start + 10, end_time=start + 95
+    )
+    assert mango.post_event("events/summary", summary).status_code == 200
+    assert mango.post_event("events/summary", summary).status_code == 200
+    deadline = time.monotonic() + TIMEOUT
+    while MangoCall.objects.get(entry_id=entry).talk_seconds != 85:
+        if time.monotonic() > deadline:
+            pytest.fail(f"summary not applied\n{worker.output[-3000:]}")
+        outbox_redrive_task()
+        time.sleep(0.2)
+    assert MangoEvent.objects.filter(entry_id=entry, kind="summary").count() == 1
+
+
+def test_a_missed_call_by_its_states(mango, worker):
+    entry, call = mango.new_ids()
+    for event in mango.call_events(entry, call, "79035550000", "102", states=("Appeared", "Disconnected")):
+        mango.post_event("events/call", event)
+    deadline = time.monotonic() + TIMEOUT
+    while not MangoCall.objects.filter(entry_id=entry, state="Disconnected").exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"call not assembled\n{worker.output[-3000:]}")
+        outbox_redrive_task()
+        time.sleep(0.2)
+    made = MangoCall.objects.get(entry_id=entry)
+    assert made.answered is False and made.talk_seconds is None and made.connected_at is None
+
+
+def test_the_endpoint_is_off_unless_enabled(mango, settings):
+    settings.MANGO_ENABLED = False
+    entry, call = mango.new_ids()
+    [event] = mango.call_events(entry, call, "79161234567", "101", states=("Appeared",))
+    assert mango.post_event("events/call", event).status_code == 404
+    assert not MangoEvent.objects.exists()
