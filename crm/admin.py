@@ -19,7 +19,17 @@ from crm.errors import DomainError
 from crm.http import client_ip
 from crm.models import AuditEntry, Branch, User, WorkdayOverride
 
-USER_FORM_FIELDS = ["username", "full_name", "role", "branch", "supervisor", "email", "phone", "is_active"]
+USER_FORM_FIELDS = [
+    "username",
+    "full_name",
+    "role",
+    "branch",
+    "supervisor",
+    "email",
+    "phone",
+    "mango_extension",
+    "is_active",
+]
 
 
 class OrgChartCheckMixin:

@@ -55,6 +55,10 @@ class User(AbstractBaseUser):
     search_key = models.CharField(max_length=400, blank=True, editable=False, db_index=True)
     email = models.EmailField("e-mail", blank=True)
     phone = models.CharField("телефон", max_length=32, blank=True)
+    # The phone system rings this extension for the person's calls (integrations/mango).
+    mango_extension = models.CharField(
+        "добавочный в Mango Office", max_length=20, blank=True, help_text="Например 101; пусто — без телефонии."
+    )
     role = models.CharField("роль", max_length=20, choices=Role.choices, default=Role.MANAGER)
     branch = models.ForeignKey(
         Branch, verbose_name="филиал", null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
@@ -81,6 +85,11 @@ class User(AbstractBaseUser):
         verbose_name_plural = "сотрудники"
         ordering = ["full_name"]
         indexes = [models.Index(fields=["branch", "role"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mango_extension"], condition=~models.Q(mango_extension=""), name="user_mango_extension"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.username

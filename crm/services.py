@@ -19,7 +19,17 @@ from crm.roles import BRANCH_ROLES, Role
 
 Action = AuditEntry.Action
 
-USER_AUDITED_FIELDS = ("username", "full_name", "email", "phone", "role", "branch", "supervisor", "is_active")
+USER_AUDITED_FIELDS = (
+    "username",
+    "full_name",
+    "email",
+    "phone",
+    "mango_extension",
+    "role",
+    "branch",
+    "supervisor",
+    "is_active",
+)
 BRANCH_AUDITED_FIELDS = ("name", "city", "is_active")
 
 
@@ -101,6 +111,13 @@ def user_check(*, user: User) -> None:
     """Refuse an org chart that cannot work: raise DomainError naming the field."""
     if user.role in BRANCH_ROLES and user.branch_id is None:
         raise DomainError(f"Для роли «{Role(user.role).label}» нужно указать филиал.", field="branch")
+    user.mango_extension = (user.mango_extension or "").strip()
+    if user.mango_extension:
+        if not user.mango_extension.isdigit():
+            raise DomainError("Добавочный номер — только цифры, например 101.", field="mango_extension")
+        holder = User.objects.filter(mango_extension=user.mango_extension).exclude(pk=user.pk).first()
+        if holder is not None:
+            raise DomainError(f"Добавочный {user.mango_extension} уже у сотрудника {holder}.", field="mango_extension")
     if user.supervisor_id is None:
         return
     if user.pk and user.supervisor_id == user.pk:
@@ -134,6 +151,7 @@ def user_create(
     supervisor: User | None = None,
     email: str = "",
     phone: str = "",
+    mango_extension: str = "",
 ) -> User:
     """Hire a member of staff."""
     # Logins are case-insensitive for people ("Ivanov" and "ivanov" are one
@@ -148,6 +166,7 @@ def user_create(
         supervisor=supervisor,
         email=email,
         phone=phone,
+        mango_extension=mango_extension,
     )
     user_check(user=user)
     user.search_key = user.build_search_key()

@@ -298,6 +298,9 @@ class MangoCall(models.Model):
     talk_seconds = models.IntegerField(null=True, blank=True)
     answered = models.BooleanField(null=True)
     disconnect_reason = models.IntegerField(null=True, blank=True)
+    # Whose number it is (matched by the normalised number) and whether the ringing person was told.
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ring_notified = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

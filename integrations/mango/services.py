@@ -13,9 +13,14 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from crm import outbox
+from clients.models import Client, ClientPhone
+from crm import access, outbox
+from crm.models import User
+from crm.notifications import notify
+from crm.phones import normalize_phone
 from integrations.models import MangoCall, MangoEvent
 
 ENTRY_KIND = "mango.entry"  # the outbox job: rebuild one call (key = Mango's entry_id)
@@ -157,6 +162,40 @@ def entry_assemble(entry_id: str) -> MangoCall | None:
         call.answered = call.connected_at is not None
         if call.connected_at and call.ended_at:
             call.talk_seconds = int((call.ended_at - call.connected_at).total_seconds())
+    if call.client_id is None and call.from_number:
+        call.client = client_by_number(call.from_number)
+    if not call.ring_notified and call.direction == MangoCall.Direction.INBOUND and call.state != "Disconnected":
+        call.ring_notified = _notify_ringing(call)
     call.updated_at = timezone.now()
     call.save()
     return call
+
+
+def client_by_number(number: str) -> Client | None:
+    """The client whose phone this is (one of their numbers, normalised), the newest if several."""
+    norm = normalize_phone(number)
+    if not norm:
+        return None
+    phone = (
+        ClientPhone.objects.filter(number_norm=norm, client__merged_into__isnull=True)
+        .select_related("client")
+        .order_by("-client_id")
+        .first()
+    )
+    return phone.client if phone else None
+
+
+def _notify_ringing(call: MangoCall) -> bool:
+    """Tell the person whose extension rings who is calling, with the client's card when they may open it."""
+    if not call.to_extension:
+        return False
+    person = User.objects.filter(mango_extension=call.to_extension, is_active=True).first()
+    if person is None:
+        return False
+    client = call.client
+    if client is not None and access.may_open_client(person, client):
+        text, url = f"Звонит клиент: {client.display_name}", reverse("clients:client_detail", args=[client.pk])
+    else:
+        text, url = f"Звонит {call.from_number}", ""
+    notify(users=[person], text=text, url=url)
+    return True

@@ -8,11 +8,14 @@ import uuid
 
 import pytest
 
-from crm.models import OutboxJob
+from crm import services as crm_services
+from crm.errors import DomainError
+from crm.models import Notification, OutboxJob
 from crm.tasks import outbox_redrive_task
 from integrations.mango import services
 from integrations.models import MangoCall, MangoEvent
 from tests.celery_workers import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
+from tests.factories import make_client
 from tests.standins.mango_server import MangoServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -121,3 +124,48 @@ def test_the_endpoint_is_off_unless_enabled(mango, settings):
     [event] = mango.call_events(entry, call, "79161234567", "101", states=("Appeared",))
     assert mango.post_event("events/call", event).status_code == 404
     assert not MangoEvent.objects.exists()
+
+
+def test_the_ringing_manager_is_shown_the_clients_card(mango, worker, manager_msk, manager2_msk):
+    crm_services.user_update(user=manager_msk, by=None, data={"mango_extension": "101"})
+    client = make_client(manager=manager_msk, last_name="Звонкова", phones=("+7 (916) 555-44-33",))
+    entry, call = mango.new_ids()
+    [ringing] = mango.call_events(entry, call, "79165554433", "101", states=("Appeared",))
+    assert mango.post_event("events/call", ringing).status_code == 200
+    deadline = time.monotonic() + TIMEOUT
+    while not Notification.objects.filter(user=manager_msk).exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"no notification\n{worker.output[-3000:]}")
+        outbox_redrive_task()
+        time.sleep(0.2)
+    [note] = Notification.objects.filter(user=manager_msk)
+    assert note.text == "Звонит клиент: Звонкова Иван Петрович" and note.url == f"/clients/{client.pk}/"
+    assert MangoCall.objects.get(entry_id=entry).client == client
+    # The same call's next states tell nobody again.
+    for event in mango.call_events(entry, call, "79165554433", "101", first_seq=2, states=("Connected",)):
+        mango.post_event("events/call", event)
+    time.sleep(1)
+    outbox_redrive_task()
+    assert Notification.objects.filter(user=manager_msk).count() == 1
+
+    # A colleague's extension ringing for a client who is not theirs: the number, no card.
+    crm_services.user_update(user=manager2_msk, by=None, data={"mango_extension": "102"})
+    entry, call = mango.new_ids()
+    [ringing] = mango.call_events(entry, call, "79165554433", "102", states=("Appeared",))
+    mango.post_event("events/call", ringing)
+    deadline = time.monotonic() + TIMEOUT
+    while not Notification.objects.filter(user=manager2_msk).exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"no notification\n{worker.output[-3000:]}")
+        outbox_redrive_task()
+        time.sleep(0.2)
+    [note] = Notification.objects.filter(user=manager2_msk)
+    assert (note.text, note.url) == ("Звонит 79165554433", "")
+
+
+def test_an_extension_belongs_to_one_person(manager_msk, manager2_msk):
+    crm_services.user_update(user=manager_msk, by=None, data={"mango_extension": "101"})
+    with pytest.raises(DomainError, match="уже у сотрудника"):
+        crm_services.user_update(user=manager2_msk, by=None, data={"mango_extension": "101"})
+    with pytest.raises(DomainError, match="только цифры"):
+        crm_services.user_update(user=manager2_msk, by=None, data={"mango_extension": "10a"})
