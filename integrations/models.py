@@ -301,6 +301,8 @@ class MangoCall(models.Model):
     # Whose number it is (matched by the normalised number) and whether the ringing person was told.
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     ring_notified = models.BooleanField(default=False)
+    # The «Звонок» put into «Мои дела» when the call ended (and the call back planned for a missed one).
+    logged = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

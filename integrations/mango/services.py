@@ -9,13 +9,15 @@ its events in the order of their `seq`, whatever order they arrived in.
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from activities.models import Activity
+from activities.services import activity_plan
 from clients.models import Client, ClientPhone
 from crm import access, outbox
 from crm.models import User
@@ -23,6 +25,8 @@ from crm.notifications import notify
 from crm.phones import normalize_phone
 from integrations.models import MangoCall, MangoEvent
 
+# A missed call from a client is called back soon: planned this far ahead for the manager.
+CALL_BACK_WITHIN = timedelta(minutes=15)
 ENTRY_KIND = "mango.entry"  # the outbox job: rebuild one call (key = Mango's entry_id)
 
 # Mango's path (after the CRM's address) → the kind stored.
@@ -168,7 +172,55 @@ def entry_assemble(entry_id: str) -> MangoCall | None:
         call.ring_notified = _notify_ringing(call)
     call.updated_at = timezone.now()
     call.save()
+    if not call.logged and call.state == "Disconnected" and call.answered is not None:
+        # Logged once, when the call is over: by its last state, or by the summary that follows it.
+        call.logged = _log_call(call)
+        if call.logged:
+            call.save(update_fields=["logged"])
     return call
+
+
+def _duration(seconds: int | None) -> str:
+    seconds = seconds or 0
+    return f"{seconds // 60} мин {seconds % 60:02d} с" if seconds >= 60 else f"{seconds} с"
+
+
+def _log_call(call: MangoCall) -> bool:
+    """A finished call from a client: an inbound «Звонок» in the «Мои дела» of whoever answered
+    (or the client's manager), and for a missed one a call back planned for the manager."""
+    client = call.client
+    if client is None or call.direction != MangoCall.Direction.INBOUND:
+        return False
+    answerer = _staff_at(call.to_extension)
+    manager = client.manager if client.manager and client.manager.is_active else None
+    owner = answerer if answerer is not None and access.may_open_client(answerer, client) else manager
+    if owner is None:
+        return False
+    at = call.appeared_at or call.ended_at or timezone.now()
+    if call.answered:
+        who = f", ответил(а) {answerer.short_name}" if answerer else ""
+        subject = f"Входящий звонок с {call.from_number}, {_duration(call.talk_seconds)}{who}"
+    else:
+        subject = f"Пропущенный звонок с {call.from_number}"
+    activity_plan(
+        by=owner,
+        kind=Activity.Kind.CALL,
+        planned_at=at,
+        responsible=owner,
+        client=client,
+        subject=subject,
+        direction=Activity.Direction.INBOUND,
+    )
+    if not call.answered and manager is not None:
+        activity_plan(
+            by=manager,
+            kind=Activity.Kind.CALL,
+            planned_at=timezone.now() + CALL_BACK_WITHIN,
+            responsible=manager,
+            client=client,
+            subject=f"Перезвонить: пропущенный звонок с {call.from_number}",
+        )
+    return True
 
 
 def client_by_number(number: str) -> Client | None:
@@ -185,11 +237,13 @@ def client_by_number(number: str) -> Client | None:
     return phone.client if phone else None
 
 
+def _staff_at(extension: str) -> User | None:
+    return User.objects.filter(mango_extension=extension, is_active=True).first() if extension else None
+
+
 def _notify_ringing(call: MangoCall) -> bool:
     """Tell the person whose extension rings who is calling, with the client's card when they may open it."""
-    if not call.to_extension:
-        return False
-    person = User.objects.filter(mango_extension=call.to_extension, is_active=True).first()
+    person = _staff_at(call.to_extension)
     if person is None:
         return False
     client = call.client

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from activities.models import Activity
 from crm import services as crm_services
 from crm.errors import DomainError
 from crm.models import Notification, OutboxJob
@@ -169,3 +170,39 @@ def test_an_extension_belongs_to_one_person(manager_msk, manager2_msk):
         crm_services.user_update(user=manager2_msk, by=None, data={"mango_extension": "101"})
     with pytest.raises(DomainError, match="только цифры"):
         crm_services.user_update(user=manager2_msk, by=None, data={"mango_extension": "10a"})
+
+
+def _wait(what, check, worker):
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {TIMEOUT} s\n{worker.output[-3000:]}")
+        outbox_redrive_task()
+        time.sleep(0.2)
+
+
+def test_a_finished_call_is_a_zvonok_in_my_day_and_a_missed_one_a_call_back(mango, worker, manager_msk, manager2_msk):
+    crm_services.user_update(user=manager2_msk, by=None, data={"mango_extension": "102"})
+    client = make_client(manager=manager_msk, last_name="Входящий", phones=("+79165550001",))
+    # Answered by the manager's colleague (who may not open the client): logged for the client's manager.
+    entry, call = mango.new_ids()
+    start = int(time.time()) - 300
+    for event in mango.call_events(entry, call, "79165550001", "102", start=start, step=30):
+        mango.post_event("events/call", event)
+    _wait("answered call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), worker)
+    [zvonok] = Activity.objects.filter(client=client, kind="call", direction="inbound")
+    assert zvonok.responsible == manager_msk and zvonok.status == "planned"
+    assert zvonok.subject == "Входящий звонок с 79165550001, 30 с, ответил(а) " + manager2_msk.short_name
+    assert zvonok.planned_at.timestamp() == start
+
+    # Missed: the «Звонок» and a call back planned for the manager; told once, however often it repeats.
+    entry, call = mango.new_ids()
+    events = mango.call_events(entry, call, "79165550001", "102", states=("Appeared", "Disconnected"))
+    for event in events + events:
+        mango.post_event("events/call", event)
+    _wait("missed call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), worker)
+    missed = Activity.objects.get(client=client, subject="Пропущенный звонок с 79165550001")
+    back = Activity.objects.get(client=client, direction="outbound", kind="call")
+    assert missed.responsible == manager_msk == back.responsible
+    assert back.subject == "Перезвонить: пропущенный звонок с 79165550001" and back.status == "planned"
+    assert Activity.objects.filter(client=client).count() == 3
