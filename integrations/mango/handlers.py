@@ -8,6 +8,8 @@ from integrations.mango import services
 
 def _assemble(key: str, jobs) -> str:
     call = services.entry_assemble(key)
+    if call is not None and call.waiting_for_states:
+        raise outbox.Busy(retry_in=30)  # a late state or the summary completes it; else the grace runs out
     return call.state if call else "no events"
 
 

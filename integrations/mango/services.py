@@ -162,22 +162,48 @@ def entry_assemble(entry_id: str) -> MangoCall | None:
         call.talk_seconds = int((end - talk).total_seconds()) if talk and end and call.answered else 0
         if summary.get("disconnect_reason") is not None:
             call.disconnect_reason = int(summary["disconnect_reason"])
-    elif call.state == "Disconnected" and call.answered is None:
+    elif call.state == "Disconnected":
+        # Until the summary comes, the states say it: worked out again each time, since a state
+        # that arrives late (Connected after Disconnected) changes the answer.
         call.answered = call.connected_at is not None
-        if call.connected_at and call.ended_at:
-            call.talk_seconds = int((call.ended_at - call.connected_at).total_seconds())
+        call.talk_seconds = (
+            int((call.ended_at - call.connected_at).total_seconds()) if call.connected_at and call.ended_at else None
+        )
     if call.client_id is None and call.from_number:
         call.client = client_by_number(call.from_number)
     if not call.ring_notified and call.direction == MangoCall.Direction.INBOUND and call.state != "Disconnected":
         call.ring_notified = _notify_ringing(call)
     call.updated_at = timezone.now()
     call.save()
-    if not call.logged and call.state == "Disconnected" and call.answered is not None:
-        # Logged once, when the call is over: by its last state, or by the summary that follows it.
+    finished = summary is not None or _states_complete(states) or _ended_long_ago(call)
+    if not call.logged and call.state == "Disconnected" and finished:
+        # Logged once, when the call is over and nothing more is missing: every state up to the last
+        # has come (no gap in any leg's seq), or the summary has, or the end is long enough ago that a
+        # missing state is lost rather than late.
         call.logged = _log_call(call)
         if call.logged:
             call.save(update_fields=["logged"])
+    # For the handler: an ended call with a state still missing is looked at again a little later.
+    call.waiting_for_states = call.state == "Disconnected" and not finished and not call.logged
     return call
+
+
+# A gap in a call's states this long after its end means the event was lost, not late.
+LATE_STATE_GRACE = timedelta(minutes=2)
+
+
+def _states_complete(states: list[MangoEvent]) -> bool:
+    """Every leg's states numbered 1, 2, … without a gap (Mango numbers them per call)."""
+    legs: dict[str, set[int]] = {}
+    for event in states:
+        if event.seq is None:
+            return False
+        legs.setdefault(event.call_id, set()).add(event.seq)
+    return bool(legs) and all(seqs == set(range(1, max(seqs) + 1)) for seqs in legs.values())
+
+
+def _ended_long_ago(call: MangoCall) -> bool:
+    return call.ended_at is not None and call.ended_at < timezone.now() - LATE_STATE_GRACE
 
 
 def _duration(seconds: int | None) -> str:
