@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from crm.errors import DomainError
+from deals.admin import ReadOnlyAdmin
 from integrations.documents import fields as document_fields
 from integrations.documents import services, templates
 from integrations.models import (
@@ -194,7 +195,7 @@ class DocumentSeriesAdmin(admin.ModelAdmin):
 
 
 @admin.register(GeneratedDocument)
-class GeneratedDocumentAdmin(admin.ModelAdmin):
+class GeneratedDocumentAdmin(ReadOnlyAdmin):
     """Read only: documents are asked for on the deal card; the admin sees what was made and why one failed."""
 
     list_display = ["number", "kind", "version", "deal", "status", "requested_by", "requested_at", "ready_at"]
@@ -202,26 +203,6 @@ class GeneratedDocumentAdmin(admin.ModelAdmin):
     list_select_related = ["deal", "requested_by"]
     search_fields = ["number"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MangoCall)
