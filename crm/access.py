@@ -821,3 +821,47 @@ def analytics_people_q(user) -> Q:
     if not offers_analytics(user):
         return NOTHING
     return Q(role__in=SALES) & analytics_rows_q(user)
+
+
+# --- telephony (Mango Office) -------------------------------------------------------------------
+
+
+def may_call_from_crm(user) -> bool:
+    """«Позвонить» beside a number (Mango's click-to-call rings the user's own phone first):
+    active staff with a Mango extension; the number itself must be on a card they may open."""
+    return is_active_staff(user) and bool(getattr(user, "mango_extension", ""))
+
+
+def may_listen_to_call(user, call) -> bool:
+    """Play a call's recording: whoever may open the client's case file; for a call from a number
+    no client has, the staff member on the call, the head of that person's branch, director and admin.
+    A recording kept without its call (`call` None) belongs to nobody to check against: director and admin."""
+    if not is_active_staff(user):
+        return False
+    if call is None:
+        return user.role in SEES_EVERYTHING
+    if call.client_id is not None:
+        return may_open_client(user, call.client)
+    if user.role in SEES_EVERYTHING or (call.staff_id is not None and call.staff_id == user.pk):
+        return True
+    branch = branch_overseen_by(user)
+    return branch is not None and call.staff is not None and call.staff.branch_id == branch
+
+
+def offers_call_log(user) -> bool:
+    """«Звонки», the call log by manager and day: heads of a branch, the director and the admin."""
+    return _is(user, SEES_EVERYTHING) or branch_overseen_by(user) is not None
+
+
+def call_log_q(user, *, staff: str = "staff") -> Q:
+    """Which calls feed `user`'s call log: those of a head's branch staff, every call for director and admin."""
+    if not offers_call_log(user):
+        return NOTHING
+    if user.role in SEES_EVERYTHING:
+        return Q()
+    return Q(**{f"{staff}__branch_id": branch_overseen_by(user)})
+
+
+def secretaries_q() -> Q:
+    """Who takes non-target callers on the phone: active office managers with a Mango extension."""
+    return Q(role=Role.OFFICE_MANAGER, is_active=True) & ~Q(mango_extension="")

@@ -304,6 +304,11 @@ MANGO_API_KEY = env_str("MANGO_API_KEY")
 MANGO_API_SALT = env_str("MANGO_API_SALT")
 MANGO_API_URL = env_str("MANGO_API_URL", "https://app.mango-office.ru/vpbx/")
 MANGO_QUEUE = env_str("MANGO_QUEUE", "default")
+# At 03:30 Moscow time yesterday's calls are checked against Mango's own report (stats/request) and
+# those whose events were lost are filled in (integrations/mango/stats.py).
+CELERY_BEAT_SCHEDULE["mango-stats"] = {"task": "mango.stats_catch_up_task", "schedule": crontab(minute=30, hour=3)}
+# Where non-target callers are sent (commands/route): this extension, else the office manager's own.
+MANGO_SECRETARY_EXTENSION = env_str("MANGO_SECRETARY_EXTENSION")
 
 # --- The outbox (crm/outbox.py): how committed changes reach outside systems ----------------
 # First pause before another try, doubled up to the ceiling; a lease a worker holds on one

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from clients.models import Client, ClientDocument
 from crm.models import User
+from crm.phones import format_phone, normalize_phone
 from deals.models import Deal
+from leads.models import Lead
 
 
 class ClientFolder(models.Model):
@@ -275,6 +277,12 @@ class MangoEvent(models.Model):
         return f"{self.kind} {self.entry_id} #{self.seq}"
 
 
+def talk_text(seconds: int | None) -> str:
+    """A call's talk time as the card and «Мои дела» say it: «45 с», «2 мин 05 с»."""
+    seconds = seconds or 0
+    return f"{seconds // 60} мин {seconds % 60:02d} с" if seconds >= 60 else f"{seconds} с"
+
+
 class MangoCall(models.Model):
     """A call as the PBX saw it, assembled from its events in the order of their `seq`."""
 
@@ -300,7 +308,15 @@ class MangoCall(models.Model):
     disconnect_reason = models.IntegerField(null=True, blank=True)
     # Whose number it is (matched by the normalised number) and whether the ringing person was told.
     client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A call from a number no client has: the request it became (for the call-centre), or continued.
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The staff member on our side: who answered an inbound call, who dialled an outbound one.
+    staff = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     ring_notified = models.BooleanField(default=False)
+    # A non-target caller sent to the office manager's extension (commands/route), once per call.
+    routed_at = models.DateTimeField(null=True, blank=True)
+    # Filled in from stats/request by the nightly catch-up, not from events (those were lost).
+    from_stats = models.BooleanField(default=False)
     # The «Звонок» put into «Мои дела» when the call ended (and the call back planned for a missed one).
     logged = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -309,6 +325,125 @@ class MangoCall(models.Model):
         verbose_name = "звонок"
         verbose_name_plural = "звонки"
         ordering = ["-id"]
+        indexes = [
+            # The client's calls on the card, and the heads' call log by person and day.
+            models.Index(fields=["client", "-appeared_at"], name="mango_call_client"),
+            models.Index(fields=["staff", "appeared_at"], name="mango_call_staff_day"),
+            models.Index(fields=["appeared_at"], name="mango_call_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_number} → {self.to_number} ({self.state})"
+
+    @property
+    def outside_display(self) -> str:
+        """The other party's number as people read it: «+7 916 123-45-67»."""
+        return format_phone(normalize_phone(self.outside_number)) or self.outside_number
+
+    @property
+    def talk_display(self) -> str:
+        return talk_text(self.talk_seconds)
+
+    @property
+    def outside_number(self) -> str:
+        """The other party's number: the caller of an inbound call, the number dialled on an outbound one."""
+        return self.to_number if self.direction == self.Direction.OUTBOUND else self.from_number
+
+
+class MangoCommand(models.Model):
+    """A command the CRM sent to Mango (click-to-call, routing a non-target caller), kept with its
+    `command_id` so the result event Mango posts later is matched to it."""
+
+    class Kind(models.TextChoices):
+        CALLBACK = "callback", "Звонок из CRM"
+        ROUTE = "route", "Перевод на секретаря"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Отправляется"
+        SENT = "sent", "Принята Mango"
+        DONE = "done", "Выполнена"
+        FAILED = "failed", "Не выполнена"
+
+    command_id = models.CharField(max_length=64, unique=True)
+    kind = models.CharField("команда", max_length=10, choices=Kind.choices)
+    state = models.CharField("состояние", max_length=10, choices=State.choices, default=State.PENDING)
+    from_extension = models.CharField("с добавочного", max_length=20, blank=True)
+    to_number = models.CharField("на номер", max_length=100)
+    # route: the call being transferred (Mango's call_id) and its entry.
+    call_id = models.CharField(max_length=100, blank=True)
+    entry_id = models.CharField(max_length=100, blank=True)
+    requested_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answer_code = models.IntegerField("ответ Mango", null=True, blank=True)  # the command's own answer
+    result_code = models.IntegerField("результат", null=True, blank=True)  # from result/callback
+    error = models.CharField("ошибка", max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    result_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "команда Mango"
+        verbose_name_plural = "команды Mango"
+        ordering = ["-id"]
+        constraints = [
+            # A non-target call is routed to the secretary once, however often its Appeared comes.
+            models.UniqueConstraint(
+                fields=["entry_id"], condition=models.Q(kind="route"), name="mango_route_once_per_entry"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.to_number} ({self.get_state_display()})"
+
+
+def _recording_path(recording, filename: str) -> str:
+    return f"mango/recordings/{timezone.now():%Y/%m}/{recording.recording_id}{_suffix(filename)}"
+
+
+def _suffix(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:].lower()[:6] if dot > 0 else ".mp3"
+
+
+class MangoRecording(models.Model):
+    """A call's recording: announced by events/recording, fetched by a worker through
+    queries/recording/post, kept here and played on the client's card to those who may see the client."""
+
+    recording_id = models.CharField(max_length=200, unique=True)
+    entry_id = models.CharField(max_length=100, blank=True)
+    call = models.ForeignKey(MangoCall, null=True, blank=True, on_delete=models.SET_NULL, related_name="recordings")
+    extension = models.CharField("добавочный", max_length=20, blank=True)
+    file = models.FileField(upload_to=_recording_path, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "запись разговора"
+        verbose_name_plural = "записи разговоров"
+        ordering = ["id"]
+        indexes = [models.Index(fields=["entry_id"], name="mango_recording_entry")]
+
+    def __str__(self) -> str:
+        return self.recording_id
+
+
+class MangoStatsRequest(models.Model):
+    """The nightly catch-up for one day: Mango's report key (stats/request), polled until it is ready
+    (stats/result), then the calls missing here filled in from it."""
+
+    day = models.DateField(unique=True)
+    key = models.CharField(max_length=100, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    rows = models.IntegerField(default=0)
+    added = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = "сверка звонков за день"
+        verbose_name_plural = "сверки звонков"
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%d.%m.%Y}"

@@ -2,6 +2,7 @@ from django.urls import path
 
 from integrations.caldav import views as caldav_views
 from integrations.documents import views as document_views
+from integrations.mango import call_views, log_views, recording_views
 from integrations.mango import views as mango_views
 from integrations.yandex_disk import views
 
@@ -17,5 +18,8 @@ urlpatterns = [
     path("calendar/connections/", caldav_views.connections_view, name="caldav_connections"),
     path("deals/<int:pk>/documents/", document_views.document_request_view, name="document_request"),
     path("deals/<int:pk>/documents/section/", document_views.documents_section_view, name="documents_section"),
+    path("calls/recordings/<int:pk>/", recording_views.recording_view, name="mango_recording"),
+    path("calls/", log_views.call_log_view, name="mango_call_log"),
+    path("calls/dial/", call_views.dial_view, name="mango_dial"),
     path("mango/<path:path>", mango_views.event_view, name="mango_event"),
 ]

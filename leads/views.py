@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from clients import selectors as client_selectors
 from clients.models import Client
 from clients.selectors import contact_lookup
-from crm import access
+from crm import access, cards
 from crm import selectors as crm_selectors
 from crm.errors import DomainError
 from crm.forms_util import add_domain_error
@@ -188,6 +188,7 @@ def _detail(request, lead, **forms):
             "contacts": selectors.non_target_contacts(request.user).filter(
                 value__in=[v for v in (lead.phone_norm, lead.email_norm) if v]
             ),
+            **cards.sections("lead", user=request.user, obj=lead),
         },
         status=400 if forms else 200,
     )

@@ -6,6 +6,7 @@ from crm.api import views
 from deals import api as deals_api
 from integrations.caldav import views as caldav_views
 from integrations.documents import api as documents_api
+from integrations.mango import api_views as mango_api
 from leads import api as leads_api
 from reports import api as reports_api
 from reports.analytics import api as analytics_api
@@ -38,6 +39,8 @@ urlpatterns = [
     path("meetings/free-slots/", activities.FreeSlotsApi.as_view(), name="api-free-slots"),
     path("meetings/<int:pk>/cancel/", activities.MeetingCancelApi.as_view(), name="api-meeting-cancel"),
     path("search/", web_api.SearchApi.as_view(), name="api-search"),
+    path("calls/click-to-call/", mango_api.ClickToCallApi.as_view(), name="api-click-to-call"),
+    path("calls/click-to-call/<int:pk>/", mango_api.ClickToCallDetailApi.as_view(), name="api-click-to-call-detail"),
     path("me/calendar-connection/", caldav_views.MyCalendarConnectionApi.as_view(), name="api-calendar-connection"),
     path("tasks/", tasks_api.TaskListApi.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", tasks_api.TaskDetailApi.as_view(), name="api-task-detail"),

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import reverse
 
 from crm import access
@@ -19,6 +20,11 @@ class NavItem:
     # the search box and the user menu beside it.
     more: bool = False
     args: tuple = ()  # the URL's arguments: «Отстойник» is the pool tab of the client-state page
+
+
+def _telephony() -> bool:
+    """The call log is in the menu only where Mango is connected (its page stays open for what was logged)."""
+    return settings.MANGO_ENABLED
 
 
 # Each item is offered by the same access function its page (and API) asks, so the
@@ -40,6 +46,13 @@ NAV_ITEMS = [
     NavItem(
         "Аналитика", "reports:analytics", access.offers_analytics, "reports/analytics", more=True, args=("funnel",)
     ),
+    NavItem(
+        "Звонки",
+        "integrations:mango_call_log",
+        lambda user: _telephony() and access.offers_call_log(user),
+        "integrations/calls",
+        more=True,
+    ),  # fmt: skip
     NavItem("Сотрудники", "crm:staff_list", access.is_active_staff, "staff", more=True),
     NavItem("Журнал", "crm:audit_list", access.can_read_audit_log, "audit", more=True),
     NavItem("Диск", "integrations:disk_status", access.can_read_audit_log, "integrations", more=True),

@@ -61,6 +61,7 @@ ERROR_RESPONSES = {
         ErrorSerializer,
         "Слишком много неверных паролей: вход заблокирован на время из заголовка Retry-After.",
     ),
+    503: OpenApiResponse(ErrorSerializer, "Внешняя система (например, телефония) не подключена."),
 }
 
 # DRF's cursor pagination answers a cursor it did not issue with a 404.

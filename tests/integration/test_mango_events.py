@@ -161,7 +161,7 @@ def test_the_ringing_manager_is_shown_the_clients_card(mango, worker, manager_ms
         outbox_redrive_task()
         time.sleep(0.2)
     [note] = Notification.objects.filter(user=manager2_msk)
-    assert (note.text, note.url) == ("Звонит 79165554433", "")
+    assert (note.text, note.url) == ("Звонит +7 916 555-44-33", "")
 
 
 def test_an_extension_belongs_to_one_person(manager_msk, manager2_msk):
@@ -192,7 +192,7 @@ def test_a_finished_call_is_a_zvonok_in_my_day_and_a_missed_one_a_call_back(mang
     _wait("answered call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), worker)
     [zvonok] = Activity.objects.filter(client=client, kind="call", direction="inbound")
     assert zvonok.responsible == manager_msk and zvonok.status == "planned"
-    assert zvonok.subject == "Входящий звонок с 79165550001, 30 с, ответил(а) " + manager2_msk.short_name
+    assert zvonok.subject == "Входящий звонок с +7 916 555-00-01, 30 с, ответил(а) " + manager2_msk.short_name
     assert zvonok.planned_at.timestamp() == start
 
     # Missed: the «Звонок» and a call back planned for the manager; told once, however often it repeats.
@@ -201,8 +201,8 @@ def test_a_finished_call_is_a_zvonok_in_my_day_and_a_missed_one_a_call_back(mang
     for event in events + events:
         mango.post_event("events/call", event)
     _wait("missed call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), worker)
-    missed = Activity.objects.get(client=client, subject="Пропущенный звонок с 79165550001")
+    missed = Activity.objects.get(client=client, subject="Пропущенный звонок с +7 916 555-00-01")
     back = Activity.objects.get(client=client, direction="outbound", kind="call")
     assert missed.responsible == manager_msk == back.responsible
-    assert back.subject == "Перезвонить: пропущенный звонок с 79165550001" and back.status == "planned"
+    assert back.subject == "Перезвонить: пропущенный звонок с +7 916 555-00-01" and back.status == "planned"
     assert Activity.objects.filter(client=client).count() == 3

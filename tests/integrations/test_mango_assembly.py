@@ -32,7 +32,7 @@ def test_a_late_connected_turns_a_missed_call_into_an_answered_one(manager_msk):
     call = services.entry_assemble("E1")
     assert (call.answered, call.talk_seconds, call.logged, call.waiting_for_states) == (True, 10, True, False)
     [zvonok] = Activity.objects.filter(client=client)
-    assert zvonok.subject == "Входящий звонок с 79165550002, 10 с"
+    assert zvonok.subject == "Входящий звонок с +7 916 555-00-02, 10 с"
 
 
 def test_a_lost_state_does_not_hold_the_call_for_ever(manager_msk, time_machine):
@@ -45,4 +45,4 @@ def test_a_lost_state_does_not_hold_the_call_for_ever(manager_msk, time_machine)
     time_machine.move_to(time.time() + 3 * 60)
     call = services.entry_assemble("E2")
     assert call.logged and not call.waiting_for_states
-    assert Activity.objects.filter(client=client, subject="Пропущенный звонок с 79165550003").exists()
+    assert Activity.objects.filter(client=client, subject="Пропущенный звонок с +7 916 555-00-03").exists()

@@ -20,7 +20,8 @@ Run it by hand (Ctrl-C stops it):
         --crm http://127.0.0.1:8000/integrations/mango
 
 then point the CRM's Mango base URL at http://127.0.0.1:8766/vpbx/ and, for a signed incoming
-call to land in the CRM, POST anything to http://127.0.0.1:8766/_standin/demo-call?ext=101.
+call to land in the CRM, POST anything to http://127.0.0.1:8766/_standin/demo-call?ext=101&from=79161234567
+(`ext=` empty: only the call's Appeared in the greeting, as for a caller the CRM routes).
 GET /_standin/commands lists what the CRM sent (accepted and refused).
 """
 
@@ -203,8 +204,10 @@ class Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         raw = self._body()
         if url.path == "/_standin/demo-call":
-            ext = parse_qs(url.query).get("ext", ["101"])[0]
-            return self._json(200, {"sent": self.server.demo_call(to_extension=ext)})
+            query = parse_qs(url.query, keep_blank_values=True)
+            ext = query.get("ext", ["101"])[0]
+            caller = query.get("from", ["79161234567"])[0]
+            return self._json(200, {"sent": self.server.demo_call(to_extension=ext, from_number=caller)})
         if not url.path.startswith("/vpbx/"):
             return self._send(404, b"", "text/plain")
         command = url.path[len("/vpbx/") :].strip("/")
@@ -719,8 +722,13 @@ class MangoServer(ThreadingHTTPServer):
         return {"entry_id": entry_id, "recording_id": recording_id, "user_id": user_id, "product_id": product_id}
 
     def demo_call(self, to_extension: str = "101", from_number: str = "79161234567") -> int:
-        """Post a whole answered incoming call (events, summary, recording) to the CRM; for manual runs."""
+        """Post a whole answered incoming call (events, summary, recording) to the CRM; for manual runs.
+        With no extension (`ext=`) only the call's Appeared in the greeting is posted, as a caller the CRM
+        may route (commands/route) before anyone answers."""
         entry_id, call_id = self.new_ids()
+        if not to_extension:
+            return len(self.post_events([("/events/call", e) for e in self.call_events(
+                entry_id, call_id, from_number, None, states=("Appeared",))]))  # fmt: skip
         recording_id = f"rec-{uuid.uuid4().hex[:12]}"
         self.add_recording(recording_id)
         events = [("/events/call", e) for e in self.call_events(entry_id, call_id, from_number, to_extension)]
