@@ -4,6 +4,7 @@ from crm import demo
 from crm.models import AuditEntry, Branch, User
 from crm.pipelines import Stage
 from deals.models import Deal
+from integrations.models import MangoCall, MangoCommand, MangoRecording
 from leads.models import Lead
 
 DEMO_LOGINS = [
@@ -27,6 +28,9 @@ def _counts():
         Deal.objects.count(),
         Lead.objects.count(),
         AuditEntry.objects.count(),
+        MangoCall.objects.count(),
+        MangoRecording.objects.count(),
+        MangoCommand.objects.count(),
     )
 
 
@@ -35,7 +39,8 @@ def test_seed_is_idempotent(db):
     counts = _counts()
     call_command("seed_demo")
     assert _counts() == counts
-    assert counts[:4] == (2, 10, 13, 4)
+    assert counts[:4] == (2, 10, 13, 7)  # 4 leads of the pipeline, 3 from unknown callers (telephony)
+    assert counts[-2:] == (3, 1) and counts[-3] > 0
 
 
 def test_demo_has_every_stage_of_both_pipelines(db):

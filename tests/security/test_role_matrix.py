@@ -12,6 +12,9 @@ object it must not reach:
 - create: a payment, comment, document, activity, deal, task, meeting on it;
 - change: edit forms, reveals of personal data, reassignment, court data,
   task actions, «потерян» / pool / reanimation;
+- calls (Mango Office): a recording of a call with the client played, and
+  «Позвонить» (click-to-call) to a client's or a lead's number, on the card
+  and over the API; another person's click-to-call read back over the API;
 - move: the board's move endpoint (htmx), the card's and the API's;
 - export: the payments Excel (all and per manager) must not carry its rows,
   and an Excel import naming it must be refused row by row, saving nothing.
@@ -24,7 +27,9 @@ on every object would only repeat the same refusal at several times the cost.
 Plus the places a role must not enter at all: the audit log (not director or
 admin), the admin site (not admin), the Disk page (not director or admin), the
 heads' analytics pages and API (heads and the director only; a head's choice of
-another branch is a 400, and no deal of it is linked from a dashboard),
+another branch is a 400, and no deal of it is linked from a dashboard), the
+call log «Звонки» and its Excel (heads, director and admin; a head's shows no
+call of another branch's staff),
 lifting a non-target mark, another caller's `Idempotency-Key`, and the result
 of a meeting the desk may open (never shown to the desk).
 
@@ -64,7 +69,7 @@ from crm.roles import Role
 from crm.workdays import add_working_days
 from deals.models import Deal, IncomingDocument, Payment
 from integrations.documents import services as document_services
-from integrations.models import GeneratedDocument
+from integrations.models import GeneratedDocument, MangoCall, MangoCommand, MangoRecording
 from leads.models import Lead, LeadMessage, NonTargetContact
 from leads.services import lead_create
 from reports.models import DailyReport, ReportQuestion
@@ -365,6 +370,14 @@ def try_client(run: Run, demo: Demo, c: Client, *, every_action: bool) -> None:
     run.try_refused("download from Disk", "get", "integrations:disk_file", [pk], query={"name": "Анкета.pdf"})
     document = ClientDocument.objects.filter(client=c).first()
     run.try_refused("download a document", "get", "clients:document_download", [pk, document.pk if document else 1])
+    for recording in MangoRecording.objects.filter(call__client=c).order_by("pk"):
+        run.try_refused("play a call recording", "get", "integrations:mango_recording", [recording.pk])
+    phone = c.phones.order_by("pk").first()
+    dial = {"client": pk, "number": phone.number_norm if phone else "79000000000"}
+    run.try_refused("call the client from the CRM", "post", "integrations:mango_dial", data=dial)
+    run.try_refused(
+        "call the client over API", "post", "api-click-to-call", data=dial, json=True, check=refused_field("client")
+    )
     run.try_refused("open edit form", "get", "clients:client_edit", [pk])
     edit = {"kind": "person", "last_name": "Взломов", "first_name": "Иван", "phones": "+7 900 000-00-00"}
     run.try_refused("edit client", "post", "clients:client_edit", [pk], data=edit)
@@ -546,6 +559,11 @@ def try_lead(run: Run, demo: Demo, lead: Lead) -> None:
     run.try_refused("close lead without a deal", "post", "leads:close", [pk], data={"reason": "взлом"})
     convert = {"service_line": "db", "manager": run.user.pk, "last_name": "Взломов", "kind": "person"}
     run.try_refused("convert lead", "post", "leads:convert", [pk], data=convert)
+    dial = {"lead": pk, "number": lead.phone_norm or "79000000000"}
+    run.try_refused("call the lead from the CRM", "post", "integrations:mango_dial", data=dial)
+    run.try_refused(
+        "call the lead over API", "post", "api-click-to-call", data=dial, json=True, check=refused_field("lead")
+    )
     run.unchanged(f"lead {pk}")
 
 
@@ -843,7 +861,11 @@ def try_personal(run: Run) -> None:
             run.try_refused("lawyer's calendar .ics", "get", "activities:calendar_ics", [lawyer.pk])
     if u.role not in EVERYTHING | {Role.HEAD_OF_SALES}:
         run.try_refused("branch calendars side by side", "get", "activities:calendar_branch")
-    run.unchanged("notifications and calendars")
+    if u.role not in EVERYTHING:
+        # «Позвонить» asked for by someone else: how it went is the asker's (and the director's, the admin's).
+        for command in MangoCommand.objects.exclude(requested_by=u).order_by("pk"):
+            run.try_refused("another's click-to-call over API", "get", "api-click-to-call-detail", [command.pk])
+    run.unchanged("notifications, calendars and calls asked for")
 
 
 # --- the test ---------------------------------------------------------------------------------
@@ -976,6 +998,51 @@ def try_analytics(run: Run, deals: list) -> None:
     run.unchanged("analytics")
 
 
+def reads_call_log(u: User) -> bool:
+    """«Звонки», the call log by staff member and day: heads (their branch's staff), director and admin."""
+    return u.role in EVERYTHING | {Role.HEAD_OF_SALES}
+
+
+def _xlsx_text(response) -> str:
+    if response.status_code != 200 or not response.get("Content-Type", "").startswith("application/vnd"):
+        return ""
+    ws = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
+    return "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+
+
+def try_call_log(run: Run) -> None:
+    """The call log's page and Excel: refused (403/404) to every role but the heads, the director and the
+    admin; a head's, over a wide period, names no staff member of another branch, nor takes one as its filter."""
+    u = run.user
+    name = "integrations:mango_call_log"
+    wide = {"date_from": (timezone.localdate() - timedelta(days=30)).isoformat()}
+    if not reads_call_log(u):
+        run.try_refused("call log", "get", name, query=wide)
+        run.try_refused("call log Excel", "get", name, query={**wide, "format": "xlsx"})
+        run.unchanged("call log")
+        return
+    if u.role != Role.HEAD_OF_SALES:
+        return
+    callers = set(MangoCall.objects.exclude(staff=None).values_list("staff_id", flat=True))
+    others = list(User.objects.filter(pk__in=callers).exclude(branch_id=u.branch_id).order_by("pk"))
+    page = run.send("get", name, query=wide)
+    body = page.content.decode()
+    run.expect(f"call log opens [{name} GET]", page.status_code == 200, f"→ {page.status_code}")
+    exported = _xlsx_text(run.send("get", name, query={**wide, "format": "xlsx"}))
+    run.expect(f"call log Excel is a workbook [{name} GET]", bool(exported))
+    for other in others:
+        names = (other.full_name, other.short_name)
+        run.expect(f"{other.username}'s calls absent from the call log", all(n not in body for n in names))
+        run.expect(f"{other.username}'s calls absent from the call log Excel", all(n not in exported for n in names))
+        picked = run.send("get", name, query={**wide, "manager": other.pk})
+        run.expect(
+            f"{other.username} is no choice in the call log",
+            picked.status_code == 400 and picked.context["log"] is None,
+            f"→ {picked.status_code}",
+        )
+    run.unchanged("call log")
+
+
 def makes_sales_documents(u: User) -> bool:
     """Contracts, invoices and acts: sales (own deals, a head's branch) and the director or admin."""
     return u.role in EVERYTHING | {Role.HEAD_OF_SALES, Role.MANAGER}
@@ -1043,6 +1110,7 @@ def run_role(demo: Demo, login: str) -> Run:
     try_documents_on_visible_deal(run)
     try_daily_reports(run, u)
     try_analytics(run, deals)
+    try_call_log(run)
     try_lists(
         run,
         demo,

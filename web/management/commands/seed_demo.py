@@ -7,6 +7,7 @@ from web.demo.incoming import seed_incoming, seed_stage_document_rules
 from web.demo.pipeline import seed_pipeline
 from web.demo.reports import seed_daily_reports
 from web.demo.tasks import seed_stage_automation, seed_tasks
+from web.demo.telephony import seed_telephony
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             + seed_activities()
             + seed_daily_reports()
             + seed_documents()
+            + seed_telephony()
         )
         if created:
             self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
