@@ -113,4 +113,3 @@ def recording_get_for_user(user: User, pk) -> MangoRecording:
     if not recording.file or not access.may_listen_to_call(user, recording.call):
         raise Http404("Запись не найдена")
     return recording
-
