@@ -207,7 +207,10 @@ class Handler(BaseHTTPRequestHandler):
             query = parse_qs(url.query, keep_blank_values=True)
             ext = query.get("ext", ["101"])[0]
             caller = query.get("from", ["79161234567"])[0]
-            return self._json(200, {"sent": self.server.demo_call(to_extension=ext, from_number=caller)})
+            ring = float(query.get("ring", ["5"])[0] or 5)
+            return self._json(
+                200, {"events": self.server.demo_call(to_extension=ext, from_number=caller, ring_seconds=ring)}
+            )
         if not url.path.startswith("/vpbx/"):
             return self._send(404, b"", "text/plain")
         command = url.path[len("/vpbx/") :].strip("/")
@@ -721,20 +724,36 @@ class MangoServer(ThreadingHTTPServer):
         """events/record/added: the recording is in the cloud and can be fetched by queries/recording/post."""
         return {"entry_id": entry_id, "recording_id": recording_id, "user_id": user_id, "product_id": product_id}
 
-    def demo_call(self, to_extension: str = "101", from_number: str = "79161234567") -> int:
-        """Post a whole answered incoming call (events, summary, recording) to the CRM; for manual runs.
-        With no extension (`ext=`) only the call's Appeared in the greeting is posted, as a caller the CRM
-        may route (commands/route) before anyone answers."""
+    def demo_call(self, to_extension: str = "101", from_number: str = "79161234567", ring_seconds: float = 5) -> int:
+        """An answered incoming call to the CRM, for manual runs: its Appeared now, then (after `ring_seconds`, in
+        the background, so the ringing can be seen in the CRM) Connected, Disconnected, the recording and the
+        summary. With no extension (`ext=`) only the Appeared in the greeting is posted, as for a caller the CRM
+        may route (commands/route) before anyone answers. Returns the number of events the call will have."""
         entry_id, call_id = self.new_ids()
         if not to_extension:
             return len(self.post_events([("/events/call", e) for e in self.call_events(
                 entry_id, call_id, from_number, None, states=("Appeared",))]))  # fmt: skip
         recording_id = f"rec-{uuid.uuid4().hex[:12]}"
         self.add_recording(recording_id)
-        events = [("/events/call", e) for e in self.call_events(entry_id, call_id, from_number, to_extension)]
-        events.append(("/events/recording", self.recording_event(entry_id, call_id, recording_id, to_extension)))
-        events.append(("/events/summary", self.summary_event(entry_id, from_number, to_extension)))
-        return len(self.post_events(events))
+        start = int(time.time())
+        talk = int(ring_seconds) + 40
+        appeared, connected, ended = self.call_events(entry_id, call_id, from_number, to_extension, start=start)
+        connected["timestamp"], ended["timestamp"] = start + int(ring_seconds), start + talk
+        self.post_event("/events/call", appeared)
+        rest = [("/events/call", connected), ("/events/call", ended)]
+        rest.append(("/events/recording", self.recording_event(entry_id, call_id, recording_id, to_extension)))
+        summary = self.summary_event(
+            entry_id, from_number, to_extension, create_time=start, talk_time=start + int(ring_seconds),
+            end_time=start + talk,
+        )  # fmt: skip
+        rest.append(("/events/summary", summary))
+
+        def later():
+            time.sleep(ring_seconds)
+            self.post_events(rest)
+
+        threading.Thread(target=later, name="mango-standin-demo", daemon=True).start()
+        return 1 + len(rest)
 
 
 def main():
