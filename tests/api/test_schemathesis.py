@@ -161,9 +161,15 @@ def map_body(context, body):
 
 
 @pytest.fixture
-def crm_data(everyone, msk, spb):
+def crm_data(everyone, msk, spb, settings):
     """Two branches, the whole cast, and one of everything the API lists, mostly the Moscow manager's."""
+    # Telephony and mail switched on, so their endpoints answer for real; no outside server is ever
+    # reached: no worker sends Mango's commands, and no mail server is allowed (a check fails first).
+    settings.MANGO_ENABLED, settings.MANGO_API_KEY, settings.MANGO_API_SALT = True, "fuzz-key", "fuzz-salt"
+    settings.MAIL_ENABLED, settings.MAIL_SECRET_KEY = True, "ZnV6ei10ZXN0cy1vbmx5LWtleS1ub3Qtc2VjcmV0ISE="
+    settings.MAIL_ALLOWED_HOSTS, settings.MAIL_ALLOW_LOOPBACK = [], False
     manager = everyone["manager.msk"]
+    crm_services.user_update(user=manager, by=None, data={"mango_extension": "101"})
     deal = make_deal(manager=manager, last_name="Сделкин", phones=["+79160000001"])
     contracted = make_deal(manager=manager, last_name="Договоров", phones=["+79160000002"])
     deal_move_to_stage(deal=contracted, stage="db_prep_court", by=manager, data=contract_data())
