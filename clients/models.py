@@ -34,6 +34,8 @@ class Client(models.Model):
     search_key = models.CharField(max_length=600, blank=True, editable=False)
 
     email = models.EmailField("e-mail", blank=True)
+    # The address as letters are matched to it (crm.phones.normalize_email); kept by the services.
+    email_norm = models.CharField(max_length=254, blank=True, editable=False, db_index=True)
     birth_date = models.DateField("дата рождения", null=True, blank=True)
     address = models.CharField("адрес", max_length=500, blank=True)
     region = models.CharField("регион", max_length=100, blank=True)

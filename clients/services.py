@@ -44,6 +44,7 @@ def _display_name(client: Client) -> str:
 def _refresh_search_key(client: Client, phones: list[str]) -> None:
     client.display_name = _display_name(client)
     client.search_key = " ".join([client.display_name.casefold(), *phones, normalize_email(client.email)]).strip()
+    client.email_norm = normalize_email(client.email)
 
 
 def _check_card(client: Client) -> None:

@@ -865,3 +865,16 @@ def call_log_q(user, *, staff: str = "staff") -> Q:
 def secretaries_q() -> Q:
     """Who takes non-target callers on the phone: active office managers with a Mango extension."""
     return Q(role=Role.OFFICE_MANAGER, is_active=True) & ~Q(mango_extension="")
+
+
+# --- mail (Yandex.Mail) -----------------------------------------------------------------------------
+
+
+def may_connect_mailbox(user) -> bool:
+    """Connect one's own mailbox («Почта» in the profile, `PUT /api/v1/me/mailbox/`): any active staff member."""
+    return is_active_staff(user)
+
+
+def may_manage_shared_mailboxes(user) -> bool:
+    """Shared mailboxes (the site's info@) and who handles them: the admin, in the admin site."""
+    return _is(user, {Role.ADMIN})

@@ -29,3 +29,20 @@ def format_phone(norm: str) -> str:
 
 def normalize_email(raw: str) -> str:
     return (raw or "").strip().casefold()
+
+
+# Yandex delivers to one mailbox under all of these domains, and a login's dots and hyphens are one character.
+YANDEX_MAIL_DOMAINS = ("yandex.ru", "ya.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua")
+
+
+def email_variants(raw: str) -> list[str]:
+    """Every normalised spelling under which the same mailbox may be on file: the address itself, and for
+    Yandex the other domains and the login with dots for hyphens and back. Matched with `IN` on an index."""
+    address = normalize_email(raw)
+    local, at, domain = address.rpartition("@")
+    if not at or not local:
+        return [address] if address else []
+    if domain not in YANDEX_MAIL_DOMAINS:
+        return [address]
+    logins = {local, local.replace(".", "-"), local.replace("-", ".")}
+    return sorted({f"{login}@{d}" for login in logins for d in YANDEX_MAIL_DOMAINS})

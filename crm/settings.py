@@ -309,6 +309,21 @@ MANGO_QUEUE = env_str("MANGO_QUEUE", "default")
 CELERY_BEAT_SCHEDULE["mango-stats"] = {"task": "mango.stats_catch_up_task", "schedule": crontab(minute=30, hour=3)}
 # Where non-target callers are sent (commands/route): this extension, else the office manager's own.
 MANGO_SECRETARY_EXTENSION = env_str("MANGO_SECRETARY_EXTENSION")
+# Yandex.Mail (integrations/mail): staff mailboxes read over IMAP and written from over SMTP.
+MAIL_ENABLED = env_bool("MAIL_ENABLED", False)
+# Fernet key for the mailboxes' app passwords at rest; falls back to the calendar's key.
+MAIL_SECRET_KEY = env_str("MAIL_SECRET_KEY") or CALDAV_SECRET_KEY
+MAIL_POLL_SECONDS = env_int("MAIL_POLL_SECONDS", 60)
+MAIL_FETCH_BATCH = env_int("MAIL_FETCH_BATCH", 100)  # UIDs per FETCH: Yandex refuses very long UID sets
+MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 20)
+MAIL_QUEUE = env_str("MAIL_QUEUE", "default")
+# A CA bundle to trust besides the system's (a test server's self-signed certificate).
+MAIL_CA_FILE = env_str("MAIL_CA_FILE")
+MAIL_MAX_ATTACHMENT_MB = env_int("MAIL_MAX_ATTACHMENT_MB", 25)
+# The only servers a mailbox may name; a server on this machine (the test servers) only with MAIL_ALLOW_LOOPBACK.
+MAIL_ALLOWED_HOSTS = env_list("MAIL_ALLOWED_HOSTS", "imap.yandex.ru,smtp.yandex.ru,imap.yandex.com,smtp.yandex.com")
+MAIL_ALLOW_LOOPBACK = env_bool("MAIL_ALLOW_LOOPBACK", False)
+CELERY_BEAT_SCHEDULE["mail-poll"] = {"task": "mail.poll_all_task", "schedule": float(MAIL_POLL_SECONDS)}
 
 # --- The outbox (crm/outbox.py): how committed changes reach outside systems ----------------
 # First pause before another try, doubled up to the ceiling; a lease a worker holds on one

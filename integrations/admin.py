@@ -13,6 +13,7 @@ from crm.errors import DomainError
 from deals.admin import ReadOnlyAdmin
 from integrations.documents import fields as document_fields
 from integrations.documents import services, templates
+from integrations.mail import admin as mail_admin  # noqa: F401  (registers the mailboxes' admin)
 from integrations.models import (
     DocumentSeries,
     DocumentTemplate,

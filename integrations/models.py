@@ -447,3 +447,134 @@ class MangoStatsRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%d.%m.%Y}"
+
+
+# --- Yandex.Mail (integrations/mail) --------------------------------------------------------------
+
+
+class Mailbox(models.Model):
+    """A mailbox the CRM reads (IMAP) and sends from (SMTP): a staff member's own, or a shared one
+    (the site's info@) that the admin connects and names who handles."""
+
+    class Kind(models.TextChoices):
+        PERSONAL = "personal", "Личный"
+        SHARED = "shared", "Общий"
+
+    class Security(models.TextChoices):
+        SSL = "ssl", "SSL/TLS"
+        PLAIN = "plain", "Без шифрования (только для тестового сервера на этой машине)"
+
+    class State(models.TextChoices):
+        NEW = "new", "Не проверен"
+        OK = "ok", "Работает"
+        FAILED = "failed", "Ошибка"
+
+    kind = models.CharField("вид", max_length=10, choices=Kind.choices, default=Kind.PERSONAL)
+    owner = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="mailboxes", verbose_name="владелец"
+    )
+    # Who takes the letters of a shared mailbox (empty: the call-centre).
+    handlers = models.ManyToManyField(User, blank=True, related_name="handled_mailboxes", verbose_name="разбирают")
+    address = models.EmailField("адрес (логин)", max_length=254)
+    # Fernet token of the app password (integrations/mail/services.py); never shown, never logged.
+    password_encrypted = models.TextField(editable=False)
+    imap_host = models.CharField("IMAP-сервер", max_length=200, default="imap.yandex.ru")
+    imap_port = models.PositiveIntegerField("IMAP-порт", default=993)
+    smtp_host = models.CharField("SMTP-сервер", max_length=200, default="smtp.yandex.ru")
+    smtp_port = models.PositiveIntegerField("SMTP-порт", default=465)
+    security = models.CharField("шифрование", max_length=10, choices=Security.choices, default=Security.SSL)
+    sent_folder = models.CharField("папка отправленных", max_length=200, blank=True)
+    # Where reading stopped: UIDs are only comparable within one UIDVALIDITY of the INBOX.
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
+    last_check_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "почтовый ящик"
+        verbose_name_plural = "почтовые ящики"
+        ordering = ["address"]
+        constraints = [
+            models.UniqueConstraint(fields=["address"], name="mailbox_address_unique"),
+            # One personal mailbox per person: «Почта» in the profile connects, replaces or disconnects it.
+            models.UniqueConstraint(
+                fields=["owner"], condition=models.Q(kind="personal"), name="mailbox_one_personal_per_owner"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class MailMessage(models.Model):
+    """A letter the CRM read from a mailbox or sent from a card, once (keyed by its Message-ID, across mailboxes)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Входящее"
+        OUTBOUND = "outbound", "Исходящее"
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Получено"
+        PENDING = "pending", "Отправляется"
+        SENT = "sent", "Отправлено"
+        FAILED = "failed", "Не отправлено"
+
+    message_id = models.CharField(max_length=500, unique=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RECEIVED)
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    uid = models.BigIntegerField(null=True, blank=True)
+    from_address = models.CharField("от", max_length=254, blank=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to = models.TextField("кому", blank=True)
+    cc = models.TextField("копия", blank=True)
+    subject = models.CharField("тема", max_length=500, blank=True)
+    text = models.TextField("текст", blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    in_reply_to = models.CharField(max_length=500, blank=True)
+    references = models.TextField(blank=True)
+    # The thread's first Message-ID: letters of one correspondence are shown together.
+    thread = models.CharField(max_length=500, blank=True, db_index=True)
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    activity = models.ForeignKey(
+        "activities.Activity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "письмо"
+        verbose_name_plural = "письма"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["client", "-received_at"], name="mail_client_received")]
+
+    def __str__(self) -> str:
+        return self.subject or "(без темы)"
+
+
+def _mail_attachment_path(attachment, filename: str) -> str:
+    return f"mail/{timezone.now():%Y/%m}/{attachment.message_id or 'new'}/{filename}"
+
+
+class MailAttachment(models.Model):
+    """A letter's file: for a client's letter it is also one of the client's documents (and so on the Disk)."""
+
+    message = models.ForeignKey(MailMessage, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=_mail_attachment_path, max_length=400, blank=True)
+    document = models.ForeignKey(ClientDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "вложение письма"
+        verbose_name_plural = "вложения писем"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -15,8 +15,9 @@ from crm import services
 from crm.roles import Role
 from tests.factories import TEST_PASSWORD, BranchFactory, UserFactory
 
-# `celery_worker`: a real worker process, for integration tests and browser journeys alike.
-pytest_plugins = ["tests.celery_workers"]
+# `celery_worker`: a real worker process, for integration tests and browser journeys alike;
+# `imap_server`, `smtp_server`: the mail test servers (pymap, aiosmtpd) on loopback.
+pytest_plugins = ["tests.celery_workers", "tests.standins.mail_fixtures"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,6 +6,7 @@ from crm.api import views
 from deals import api as deals_api
 from integrations.caldav import views as caldav_views
 from integrations.documents import api as documents_api
+from integrations.mail import api as mail_api
 from integrations.mango import api_views as mango_api
 from leads import api as leads_api
 from reports import api as reports_api
@@ -42,6 +43,7 @@ urlpatterns = [
     path("calls/click-to-call/", mango_api.ClickToCallApi.as_view(), name="api-click-to-call"),
     path("calls/click-to-call/<int:pk>/", mango_api.ClickToCallDetailApi.as_view(), name="api-click-to-call-detail"),
     path("me/calendar-connection/", caldav_views.MyCalendarConnectionApi.as_view(), name="api-calendar-connection"),
+    path("me/mailbox/", mail_api.MyMailboxApi.as_view(), name="api-mailbox"),
     path("tasks/", tasks_api.TaskListApi.as_view(), name="api-tasks"),
     path("tasks/<int:pk>/", tasks_api.TaskDetailApi.as_view(), name="api-task-detail"),
     path("tasks/<int:pk>/comment/", tasks_api.TaskCommentApi.as_view(), name="api-task-comment"),

@@ -99,7 +99,8 @@ def navigation(request):
         "nav_more": [e for e in entries if e["more"]],
         "nav_more_active": any(e["more"] and e["active"] for e in entries),
         "unread_notifications": counters.get("unread", 0),
-        # The user menu's links to the outside calendar (integrations/caldav): no queries, role checks only.
+        # The user menu's links to the outside calendar and mailbox (integrations): no queries, role checks only.
         "menu_my_calendar": access.may_connect_calendar(user),
         "menu_calendar_connections": access.may_see_calendar_connections(user),
+        "menu_my_mail": access.may_connect_mailbox(user),
     }

@@ -69,7 +69,7 @@ from crm.roles import Role
 from crm.workdays import add_working_days
 from deals.models import Deal, IncomingDocument, Payment
 from integrations.documents import services as document_services
-from integrations.models import GeneratedDocument, MangoCall, MangoCommand, MangoRecording
+from integrations.models import GeneratedDocument, MailMessage, MangoCall, MangoCommand, MangoRecording
 from leads.models import Lead, LeadMessage, NonTargetContact
 from leads.services import lead_create
 from reports.models import DailyReport, ReportQuestion
@@ -378,6 +378,12 @@ def try_client(run: Run, demo: Demo, c: Client, *, every_action: bool) -> None:
     run.try_refused(
         "call the client over API", "post", "api-click-to-call", data=dial, json=True, check=refused_field("client")
     )
+    # Mail (switched on for the matrix): the compose page, sending, and «Повторить» on the client's letters.
+    letter = {"to": c.email or "x@x.test", "subject": "взлом", "text": "взлом"}
+    run.try_refused("open the letter form", "get", "integrations:mail_compose", [pk])
+    run.try_refused("write the client a letter", "post", "integrations:mail_compose", [pk], data=letter)
+    for mail in MailMessage.objects.filter(client=c).order_by("pk"):
+        run.try_refused("retry a letter", "post", "integrations:mail_retry", [mail.pk])
     run.try_refused("open edit form", "get", "clients:client_edit", [pk])
     edit = {"kind": "person", "last_name": "Взломов", "first_name": "Иван", "phones": "+7 900 000-00-00"}
     run.try_refused("edit client", "post", "clients:client_edit", [pk], data=edit)
@@ -913,6 +919,8 @@ def _add_case_material(users: dict) -> None:
 @pytest.fixture
 def demo(db, settings, tmp_path) -> Demo:
     settings.MEDIA_ROOT = tmp_path
+    # Mail on, so its pages refuse for who may not see the client, not merely because mail is off.
+    settings.MAIL_ENABLED = True
     call_command("seed_demo", stdout=io.StringIO())
     _add_case_material({u.username: u for u in User.objects.filter(username__in=LOGINS)})
     participants: dict[int, set[int]] = {}

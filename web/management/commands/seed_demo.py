@@ -4,6 +4,7 @@ from crm import demo
 from web.demo.activities import seed_activities
 from web.demo.documents import seed_documents
 from web.demo.incoming import seed_incoming, seed_stage_document_rules
+from web.demo.mail import seed_mail
 from web.demo.pipeline import seed_pipeline
 from web.demo.reports import seed_daily_reports
 from web.demo.tasks import seed_stage_automation, seed_tasks
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             + seed_daily_reports()
             + seed_documents()
             + seed_telephony()
+            + seed_mail()
         )
         if created:
             self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
