@@ -875,6 +875,11 @@ def may_connect_mailbox(user) -> bool:
     return is_active_staff(user)
 
 
+def shared_mailbox_handlers_q() -> Q:
+    """Who reads a shared mailbox's letters when the admin named nobody: the call-centre."""
+    return Q(role=Role.CALL_CENTRE, is_active=True)
+
+
 def may_manage_shared_mailboxes(user) -> bool:
     """Shared mailboxes (the site's info@) and who handles them: the admin, in the admin site."""
     return _is(user, {Role.ADMIN})

@@ -26,5 +26,6 @@ urlpatterns = [
     path("calls/dial/", call_views.dial_view, name="mango_dial"),
     path("mail/clients/<int:pk>/write/", mail_letter_views.compose_view, name="mail_compose"),
     path("mail/letters/<int:pk>/retry/", mail_letter_views.retry_view, name="mail_retry"),
+    path("mail/attachments/<int:pk>/", mail_letter_views.attachment_view, name="mail_attachment"),
     path("mango/<path:path>", mango_views.event_view, name="mango_event"),
 ]

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from crm import access, cards
-from integrations.mail.selectors import RECENT_LETTERS, by_thread, client_letters, may_write
+from integrations.mail.selectors import RECENT_LETTERS, by_thread, client_letters, lead_letters, may_write
 
 
 def client_mail(user, client) -> dict:
@@ -32,6 +32,15 @@ def deal_mail(user, deal) -> dict:
     return {"mail_write_url": reverse("integrations:mail_compose", args=[deal.client_id])}
 
 
+def lead_mail(user, lead) -> dict:
+    """A request's letters on the lead's card (whoever sees the lead sees them; files open audited)."""
+    if not settings.MAIL_ENABLED:
+        return {}
+    letters = lead_letters(lead)
+    return {"lead_mail_section": {"letters": letters}} if letters else {}
+
+
 def register() -> None:
     cards.contribute("client", client_mail)
+    cards.contribute("lead", lead_mail)
     cards.contribute("deal", deal_mail)

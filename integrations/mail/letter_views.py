@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -151,3 +151,12 @@ def retry_view(request, pk: int):
     else:
         messages.success(request, "Письмо отправляется снова…")
     return redirect(_card_url(letter.client_id))
+
+
+@login_required
+def attachment_view(request, pk: int):
+    """A letter's file, for whoever may see the letter; every opening is audited."""
+    attachment = selectors.attachment_get_for_user(request.user, pk)
+    services.attachment_opened(attachment=attachment, by=request.user)
+    source = attachment.document.file if attachment.document_id else attachment.file
+    return FileResponse(source.open("rb"), as_attachment=True, filename=attachment.filename)

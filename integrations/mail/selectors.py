@@ -6,7 +6,8 @@ from clients.models import Client, ClientDocument
 from clients.selectors import client_get_for_user
 from crm.models import User
 from crm.phones import normalize_email
-from integrations.models import Mailbox, MailMessage
+from integrations.models import MailAttachment, Mailbox, MailMessage
+from leads.selectors import lead_get_for_user
 
 RECENT_LETTERS = 30  # the card shows the latest; Yandex.Mail holds the rest
 
@@ -61,3 +62,34 @@ def letter_get_for_user(user, pk) -> MailMessage:
         raise Http404("Письмо не найдено")
     client_get_for_user(user, letter.client_id)
     return letter
+
+
+def lead_letters(lead) -> list[MailMessage]:
+    """A request's letters (it came by mail, or wrote again), newest first, with their files."""
+    return list(
+        MailMessage.objects.filter(lead=lead)
+        .prefetch_related("attachments")
+        .order_by("-received_at", "-id")[:RECENT_LETTERS]
+    )
+
+
+def attachment_get_for_user(user: User, pk) -> MailAttachment:
+    """A letter's file `user` may open: a client's letter by the client's rule, a request's by the leads' rule,
+    a letter that is nobody's (private mail) only by its mailbox's owner; 404 otherwise."""
+    attachment = (
+        MailAttachment.objects.select_related("message__mailbox", "document").filter(pk=pk).first()
+        if str(pk).isdigit()
+        else None
+    )
+    if attachment is None:
+        raise Http404("Вложение не найдено")
+    letter = attachment.message
+    if letter.client_id:
+        client_get_for_user(user, letter.client_id)
+    elif letter.lead_id:
+        lead_get_for_user(user, letter.lead_id)
+    elif not (letter.mailbox_id and letter.mailbox.owner_id == user.pk):
+        raise Http404("Вложение не найдено")
+    if not (attachment.document_id or attachment.file):
+        raise Http404("Вложение не сохранено")
+    return attachment

@@ -474,9 +474,25 @@ def _to_lead(letter: MailMessage, mailbox: Mailbox, files, *, email: str = "") -
         )
     letter.save(update_fields=["lead", "activity"])
     _keep_files(letter, files)
+    if mailbox.kind == Mailbox.Kind.SHARED and not lead.routed_to_office:
+        # Those who handle the shared box (the call-centre unless the admin named others) are told.
+        people = list(mailbox.handlers.filter(is_active=True)) or list(
+            User.objects.filter(access.shared_mailbox_handlers_q())
+        )
+        notify(
+            users=people,
+            text=f"Письмо в {mailbox.address} от {letter.from_address}: {letter.subject or 'без темы'}"[:300],
+            url=reverse("leads:detail", args=[lead.pk]),
+        )
 
 
 # --- writing ---------------------------------------------------------------------------------------
+
+
+def attachment_opened(*, attachment: MailAttachment, by: User) -> None:
+    """A letter's file is personal data: who opened which is kept."""
+    target = attachment.document or attachment
+    audit_record(actor=by, action=AuditEntry.Action.VIEW_PERSONAL_DATA, target=target, target_repr=attachment.filename)
 
 
 def new_message_id(mailbox: Mailbox) -> str:

@@ -14,10 +14,10 @@ from activities.models import Activity
 from clients.models import ClientDocument
 from clients.services import document_add
 from crm.errors import DomainError
-from crm.models import OutboxJob
+from crm.models import AuditEntry, Notification, OutboxJob
 from crm.outbox import PermanentError, TransientError
 from integrations.mail import services
-from integrations.models import Mailbox, MailMessage
+from integrations.models import MailAttachment, Mailbox, MailMessage
 from leads.models import Lead
 from leads.services import lead_create, lead_mark_non_target
 from tests.factories import make_client
@@ -109,7 +109,7 @@ def test_a_clients_letter_becomes_one_inbound_letter_with_its_attachment(
 
 
 def test_unknown_sender_to_the_shared_box_is_a_lead_and_to_a_personal_box_is_kept(
-    mail_on, manager_msk, admin_user, imap_server, smtp_server
+    mail_on, manager_msk, manager_spb, admin_user, call_centre, imap_server, smtp_server, web
 ):
     imap_server.add_user("info@crm.test", "info-password")
     smtp_server.add_user("info@crm.test", "info-password")
@@ -123,7 +123,11 @@ def test_unknown_sender_to_the_shared_box_is_a_lead_and_to_a_personal_box_is_kep
     )
     personal = _connect(manager_msk, imap_server, smtp_server)
     services.poll(shared.pk), services.poll(personal.pk)
-    imap_server.deliver("info@crm.test", "info-password", _letter("new@person.test", "Хочу банкротство"))
+    imap_server.deliver(
+        "info@crm.test",
+        "info-password",
+        _letter("new@person.test", "Хочу банкротство", attachment=("долги.pdf", b"%PDF debts")),
+    )
     imap_server.deliver(MANAGER_ADDRESS, MANAGER_PASSWORD, _letter("friend@person.test", "Обед"))
     services.poll(shared.pk), services.poll(personal.pk)
     [lead] = Lead.objects.all()
@@ -131,6 +135,22 @@ def test_unknown_sender_to_the_shared_box_is_a_lead_and_to_a_personal_box_is_kep
     assert "Хочу банкротство" in lead.message
     private = MailMessage.objects.get(subject="Обед")
     assert private.lead is None and private.client is None and private.activity is None
+    # The call-centre handles the shared box when the admin named nobody: told, with the request's link.
+    note = Notification.objects.get(user=call_centre)
+    assert note.text == "Письмо в info@crm.test от new@person.test: Хочу банкротство"
+    assert note.url == f"/leads/{lead.pk}/"
+
+    # The request's card shows the letter; its file opens for whoever sees the request, audited.
+    [attachment] = MailAttachment.objects.filter(message__lead=lead)
+    web.force_login(call_centre)
+    assert "Хочу банкротство" in web.get(f"/leads/{lead.pk}/").content.decode()
+    response = web.get(f"/integrations/mail/attachments/{attachment.pk}/")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF debts"
+    assert AuditEntry.objects.filter(actor=call_centre, action="view_pd", target_repr="долги.pdf").count() == 1
+    # A manager who does not see the request, or someone else's private letter: 404, nothing logged.
+    web.force_login(manager_spb)
+    assert web.get(f"/integrations/mail/attachments/{attachment.pk}/").status_code == 404
+    assert not AuditEntry.objects.filter(actor=manager_spb, action="view_pd").exists()
 
 
 def test_a_non_target_sender_lands_with_the_office_manager(

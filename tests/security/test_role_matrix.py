@@ -69,7 +69,7 @@ from crm.roles import Role
 from crm.workdays import add_working_days
 from deals.models import Deal, IncomingDocument, Payment
 from integrations.documents import services as document_services
-from integrations.models import GeneratedDocument, MailMessage, MangoCall, MangoCommand, MangoRecording
+from integrations.models import GeneratedDocument, MailAttachment, MailMessage, MangoCall, MangoCommand, MangoRecording
 from leads.models import Lead, LeadMessage, NonTargetContact
 from leads.services import lead_create
 from reports.models import DailyReport, ReportQuestion
@@ -384,6 +384,8 @@ def try_client(run: Run, demo: Demo, c: Client, *, every_action: bool) -> None:
     run.try_refused("write the client a letter", "post", "integrations:mail_compose", [pk], data=letter)
     for mail in MailMessage.objects.filter(client=c).order_by("pk"):
         run.try_refused("retry a letter", "post", "integrations:mail_retry", [mail.pk])
+    for attachment in MailAttachment.objects.filter(message__client=c).order_by("pk"):
+        run.try_refused("open a letter's file", "get", "integrations:mail_attachment", [attachment.pk])
     run.try_refused("open edit form", "get", "clients:client_edit", [pk])
     edit = {"kind": "person", "last_name": "Взломов", "first_name": "Иван", "phones": "+7 900 000-00-00"}
     run.try_refused("edit client", "post", "clients:client_edit", [pk], data=edit)
