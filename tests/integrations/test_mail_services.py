@@ -229,3 +229,33 @@ def test_a_password_that_stops_working_is_told_to_the_owner(mail_on, manager_msk
         services.poll(mailbox.pk)
     mailbox.refresh_from_db()
     assert mailbox.state == Mailbox.State.FAILED and "пароль приложения" in mailbox.last_error
+
+
+def test_tls_is_checked_against_the_certificate(mail_on, manager_msk, settings):
+    """Yandex's way (implicit TLS on both servers): connects when the server's certificate is trusted,
+    refuses with a Russian reason when it is not."""
+    from tests.standins.mail_servers import ImapServer, SmtpServer
+
+    users = {MANAGER_ADDRESS: MANAGER_PASSWORD}
+    with ImapServer(users, tls="implicit") as imap, SmtpServer(users, tls="implicit") as smtp:
+        connect = {
+            "by": manager_msk,
+            "username": MANAGER_ADDRESS,
+            "password": MANAGER_PASSWORD,
+            "imap_host": imap.host,
+            "imap_port": imap.port,
+            "smtp_host": smtp.host,
+            "smtp_port": smtp.port,
+            "security": "ssl",
+        }
+        with pytest.raises(DomainError, match="сертификат сервера не проверен"):
+            services.mailbox_connect(**connect)
+        assert not Mailbox.objects.exists()
+        settings.MAIL_CA_FILE = str(imap.ca_path)
+        if smtp.ca_path != imap.ca_path:
+            # Two throwaway CAs: one bundle holding both, as a system store would.
+            bundle = imap.ca_path.parent / "both.pem"
+            bundle.write_bytes(imap.ca_path.read_bytes() + smtp.ca_path.read_bytes())
+            settings.MAIL_CA_FILE = str(bundle)
+        mailbox = services.mailbox_connect(**connect)
+        assert mailbox.state == Mailbox.State.OK and mailbox.security == "ssl"
