@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import caldav
 import icalendar
 import recurring_ical_events
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -26,6 +25,7 @@ from activities.services import BusyBlock, activity_url, external_busy_replace
 from crm import access
 from crm.models import AuditEntry, User
 from crm.outbox import PermanentError, TransientError
+from crm.secrets import SecretKeyMissing, SecretUnreadable, Vault
 from crm.services import audit_record
 from deals.models import Hearing
 from integrations.caldav import client as dav
@@ -40,25 +40,17 @@ UID_PREFIX = "crm-activity-"
 FAR_PAST = datetime(2000, 1, 1, tzinfo=MOSCOW)
 
 
-class SecretKeyMissing(Exception):
-    pass
-
-
-def _fernet() -> Fernet:
-    key = settings.CALDAV_SECRET_KEY
-    if not key:
-        raise SecretKeyMissing("Не задан ключ шифрования CALDAV_SECRET_KEY: подключение календаря невозможно.")
-    return Fernet(key.encode() if isinstance(key, str) else key)
+_VAULT = Vault("CALDAV_SECRET_KEY", "Не задан ключ шифрования CALDAV_SECRET_KEY: подключение календаря невозможно.")
 
 
 def encrypt(password: str) -> str:
-    return _fernet().encrypt(password.encode()).decode()
+    return _VAULT.encrypt(password)
 
 
 def decrypt(token: str) -> str:
     try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
+        return _VAULT.decrypt(token)
+    except SecretUnreadable:
         raise PermanentError(
             "Пароль календаря не расшифровывается: ключ CALDAV_SECRET_KEY сменился, подключите заново."
         ) from None

@@ -26,7 +26,6 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr, parsedate_to_datetime
 
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -42,6 +41,7 @@ from crm.errors import DomainError
 from crm.models import AuditEntry, OutboxJob, User
 from crm.notifications import notify
 from crm.phones import email_variants, normalize_email
+from crm.secrets import SecretKeyMissing, SecretUnreadable, Vault
 from crm.services import audit_record
 from deals.models import Deal
 from integrations.mail import client as mail
@@ -64,25 +64,17 @@ AUTH_HELP = (
 )
 
 
-class SecretKeyMissing(Exception):
-    pass
-
-
-def _fernet() -> Fernet:
-    key = settings.MAIL_SECRET_KEY
-    if not key:
-        raise SecretKeyMissing("Не задан ключ шифрования MAIL_SECRET_KEY: подключить почту нельзя.")
-    return Fernet(key.encode() if isinstance(key, str) else key)
+_VAULT = Vault("MAIL_SECRET_KEY", "Не задан ключ шифрования MAIL_SECRET_KEY: подключить почту нельзя.")
 
 
 def encrypt(password: str) -> str:
-    return _fernet().encrypt(password.encode()).decode()
+    return _VAULT.encrypt(password)
 
 
 def decrypt(token: str) -> str:
     try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
+        return _VAULT.decrypt(token)
+    except SecretUnreadable:
         raise outbox.PermanentError(
             "Пароль почты не расшифровывается: ключ MAIL_SECRET_KEY сменился, подключите ящик заново."
         ) from None

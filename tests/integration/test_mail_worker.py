@@ -18,7 +18,7 @@ from integrations.mail import services
 from integrations.models import Mailbox, MailMessage
 from tests.celery_workers import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
 from tests.factories import make_client
-from tests.standins.mail_fixtures import MANAGER_ADDRESS, MANAGER_PASSWORD
+from tests.standins.mail_fixtures import MANAGER_ADDRESS, MANAGER_PASSWORD, connect_mailbox
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -67,23 +67,9 @@ def _letter(sender, subject, message_id) -> bytes:
     return message.as_bytes()
 
 
-def _connect(manager, imap, smtp):
-    mailbox = services.mailbox_connect(
-        by=manager,
-        username=MANAGER_ADDRESS,
-        password=MANAGER_PASSWORD,
-        imap_host=imap.host,
-        imap_port=imap.port,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        security="plain",
-    )
-    return mailbox
-
-
 def test_the_beat_reads_a_letter_and_a_server_down_loses_nothing(worker, manager_msk, imap_server, smtp_server):
     client = make_client(manager=manager_msk, last_name="Почтов", email="pochtov@client.test")
-    mailbox = _connect(manager_msk, imap_server, smtp_server)
+    mailbox = connect_mailbox(manager_msk, imap_server, smtp_server)
     _wait("first look", lambda: Mailbox.objects.filter(pk=mailbox.pk, uidvalidity__isnull=False).exists(), worker)
 
     imap_server.deliver(MANAGER_ADDRESS, MANAGER_PASSWORD, _letter("pochtov@client.test", "Первое", "<w-1@c.test>"))
@@ -110,7 +96,7 @@ def test_the_beat_reads_a_letter_and_a_server_down_loses_nothing(worker, manager
 
 def test_a_reply_from_the_card_reaches_smtp_and_sent(worker, manager_msk, imap_server, smtp_server):
     client = make_client(manager=manager_msk, last_name="Ответный", email="otvetny@client.test")
-    mailbox = _connect(manager_msk, imap_server, smtp_server)
+    mailbox = connect_mailbox(manager_msk, imap_server, smtp_server)
     _wait("first look", lambda: Mailbox.objects.filter(pk=mailbox.pk, uidvalidity__isnull=False).exists(), worker)
     imap_server.deliver(MANAGER_ADDRESS, MANAGER_PASSWORD, _letter("otvetny@client.test", "Вопрос", "<q@c.test>"))
     services.poll_all()

@@ -6,7 +6,6 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-from cryptography.fernet import Fernet
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
@@ -17,30 +16,14 @@ from crm.outbox import PermanentError
 from integrations.mail import services
 from integrations.models import Mailbox, MailMessage
 from tests.factories import make_client, make_deal
-from tests.standins.mail_fixtures import MANAGER_ADDRESS, MANAGER_PASSWORD
+from tests.standins.mail_fixtures import MANAGER_ADDRESS, connect_mailbox
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def mail_on(settings):
-    settings.MAIL_ENABLED = True
-    settings.MAIL_SECRET_KEY = Fernet.generate_key().decode()
-    settings.MAIL_ALLOW_LOOPBACK = True
-
-
-@pytest.fixture
 def mailbox(mail_on, manager_msk, imap_server, smtp_server):
-    return services.mailbox_connect(
-        by=manager_msk,
-        username=MANAGER_ADDRESS,
-        password=MANAGER_PASSWORD,
-        imap_host=imap_server.host,
-        imap_port=imap_server.port,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        security="plain",
-    )
+    return connect_mailbox(manager_msk, imap_server, smtp_server)
 
 
 @pytest.fixture

@@ -3,42 +3,18 @@ loopback (pymap for IMAP, aiosmtpd for SMTP): connecting is checked, refusals ar
 their field and save nothing, the app password is never shown back."""
 
 import pytest
-from cryptography.fernet import Fernet
 from django.urls import reverse
 
 from integrations.mail import services
 from integrations.models import Mailbox
 from tests.conftest import token_client
-from tests.standins.mail_fixtures import MANAGER_ADDRESS, MANAGER_PASSWORD
+from tests.standins.mail_fixtures import MANAGER_ADDRESS, MANAGER_PASSWORD, connect_mailbox, servers
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "integrations:mail_mine"
 SHARED_ADDRESS = "info@crm.test"
 SHARED_PASSWORD = "info-app-password"
-
-
-@pytest.fixture
-def mail_on(settings):
-    settings.MAIL_ENABLED = True
-    settings.MAIL_SECRET_KEY = Fernet.generate_key().decode()
-    settings.MAIL_ALLOW_LOOPBACK = True  # the test servers
-
-
-def _servers(imap, smtp) -> dict:
-    return {
-        "imap_host": imap.host,
-        "imap_port": imap.port,
-        "smtp_host": smtp.host,
-        "smtp_port": smtp.port,
-        "security": "plain",
-    }
-
-
-def _connect(user, imap, smtp) -> Mailbox:
-    return services.mailbox_connect(
-        by=user, username=MANAGER_ADDRESS, password=MANAGER_PASSWORD, **_servers(imap, smtp)
-    )
 
 
 # --- «Моя почта» ------------------------------------------------------------------------------------
@@ -52,7 +28,7 @@ def test_the_page_connects_with_the_app_password_and_shows_it_works(
     assert "Моя почта" in page and 'data-testid="menu-my-mail"' in page
     # Yandex's servers are the defaults, folded under «Дополнительно».
     assert 'value="imap.yandex.ru"' in page and 'value="465"' in page and '<details class="mb-3">' in page
-    body = {"action": "connect", "username": MANAGER_ADDRESS, **_servers(imap_server, smtp_server)}
+    body = {"action": "connect", "username": MANAGER_ADDRESS, **servers(imap_server, smtp_server)}
     connected = web.post(reverse(PAGE), {**body, "password": MANAGER_PASSWORD})
     assert connected.status_code == 302 and connected["Location"] == reverse(PAGE)
     mailbox = Mailbox.objects.get()
@@ -72,7 +48,7 @@ def test_a_wrong_password_is_explained_on_the_form_and_nothing_is_saved(
     mail_on, web, manager_msk, imap_server, smtp_server
 ):
     web.force_login(manager_msk)
-    body = {"action": "connect", "username": MANAGER_ADDRESS, **_servers(imap_server, smtp_server)}
+    body = {"action": "connect", "username": MANAGER_ADDRESS, **servers(imap_server, smtp_server)}
     answer = web.post(reverse(PAGE), {**body, "password": "not-the-app-password"})
     page = answer.content.decode()
     assert answer.status_code == 200 and 'data-testid="mail-error-password"' in page
@@ -83,7 +59,7 @@ def test_a_wrong_password_is_explained_on_the_form_and_nothing_is_saved(
 def test_check_marks_a_revoked_password_failed_then_ok_and_disconnect_forgets_the_box(
     mail_on, web, manager_msk, imap_server, smtp_server
 ):
-    _connect(manager_msk, imap_server, smtp_server)
+    connect_mailbox(manager_msk, imap_server, smtp_server)
     web.force_login(manager_msk)
     # The app password revoked in Yandex ID: the check says why, and the box stops being polled.
     imap_server.add_user(MANAGER_ADDRESS, "a-new-one")
@@ -121,7 +97,7 @@ def test_api_put_answers_with_the_check_get_reads_back_delete_forgets(mail_on, m
     api = token_client(manager_msk)
     url = reverse("api-mailbox")
     assert api.get(url).status_code == 404
-    body = {"username": MANAGER_ADDRESS, **_servers(imap_server, smtp_server)}
+    body = {"username": MANAGER_ADDRESS, **servers(imap_server, smtp_server)}
     wrong = api.put(url, {**body, "password": "wrong"}, format="json")
     assert wrong.status_code == 400 and wrong.json() == {"password": [services.AUTH_HELP]}
     assert not Mailbox.objects.exists()
@@ -129,7 +105,7 @@ def test_api_put_answers_with_the_check_get_reads_back_delete_forgets(mail_on, m
     assert ok.status_code == 200
     assert ok.json() == {
         "username": MANAGER_ADDRESS,
-        **_servers(imap_server, smtp_server),
+        **servers(imap_server, smtp_server),
         "state": "ok",
         "last_check_at": ok.json()["last_check_at"],
         "last_polled_at": None,
@@ -176,7 +152,7 @@ def test_the_admin_adds_a_checked_shared_box_and_names_who_handles_it(
 ):
     web.force_login(admin_user)
     add = reverse("admin:integrations_mailbox_add")
-    body = {"address": SHARED_ADDRESS, **_servers(imap_server, smtp_server), "handlers": [call_centre.pk]}
+    body = {"address": SHARED_ADDRESS, **servers(imap_server, smtp_server), "handlers": [call_centre.pk]}
     refused = web.post(add, {**body, "password": "wrong"})
     assert refused.status_code == 200 and "Нужен пароль приложения" in refused.content.decode()
     assert not Mailbox.objects.exists()
@@ -190,19 +166,19 @@ def test_the_admin_adds_a_checked_shared_box_and_names_who_handles_it(
     page = web.get(change).content.decode()
     assert SHARED_PASSWORD not in page and box.password_encrypted not in page
     imap_server.stop()
-    answer = web.post(change, {**_servers(imap_server, smtp_server), "handlers": [office_manager.pk], "password": ""})
+    answer = web.post(change, {**servers(imap_server, smtp_server), "handlers": [office_manager.pk], "password": ""})
     assert answer.status_code == 302
     box.refresh_from_db()
     assert list(box.handlers.all()) == [office_manager] and box.state == "ok"
 
 
 def test_personal_boxes_are_read_only_in_the_admin(mail_on, web, admin_user, manager_msk, imap_server, smtp_server):
-    box = _connect(manager_msk, imap_server, smtp_server)
+    box = connect_mailbox(manager_msk, imap_server, smtp_server)
     web.force_login(admin_user)
     change = reverse("admin:integrations_mailbox_change", args=[box.pk])
     page = web.get(change).content.decode()
     assert MANAGER_ADDRESS in page and 'name="password"' not in page and 'name="imap_host"' not in page
-    edit = {"address": "other@crm.test", **_servers(imap_server, smtp_server), "password": "x"}
+    edit = {"address": "other@crm.test", **servers(imap_server, smtp_server), "password": "x"}
     assert web.post(change, edit).status_code == 403
     assert web.post(reverse("admin:integrations_mailbox_delete", args=[box.pk]), {"post": "yes"}).status_code == 403
     box.refresh_from_db()

@@ -7,7 +7,6 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-from cryptography.fernet import Fernet
 from django.core.files.base import ContentFile
 
 from activities.models import Activity
@@ -21,30 +20,9 @@ from integrations.models import MailAttachment, Mailbox, MailMessage
 from leads.models import Lead
 from leads.services import lead_create, lead_mark_non_target
 from tests.factories import make_client
-from tests.standins.mail_fixtures import MANAGER_ADDRESS, MANAGER_PASSWORD
+from tests.standins.mail_fixtures import MANAGER_ADDRESS, MANAGER_PASSWORD, connect_mailbox
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def mail_on(settings):
-    settings.MAIL_ENABLED = True
-    settings.MAIL_SECRET_KEY = Fernet.generate_key().decode()
-    settings.MAIL_ALLOW_LOOPBACK = True
-
-
-def _connect(user, imap, smtp, *, password=MANAGER_PASSWORD, kind=Mailbox.Kind.PERSONAL, address=MANAGER_ADDRESS):
-    return services.mailbox_connect(
-        by=user,
-        username=address,
-        password=password,
-        kind=kind,
-        imap_host=imap.host,
-        imap_port=imap.port,
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        security="plain",
-    )
 
 
 def _letter(sender: str, subject: str, *, text="Добрый день", message_id=None, attachment=None, **headers) -> bytes:
@@ -63,10 +41,10 @@ def _letter(sender: str, subject: str, *, text="Добрый день", message_
 
 def test_connect_checks_both_servers_and_explains_a_wrong_password(mail_on, manager_msk, imap_server, smtp_server):
     with pytest.raises(DomainError) as refused:
-        _connect(manager_msk, imap_server, smtp_server, password="wrong")
+        connect_mailbox(manager_msk, imap_server, smtp_server, password="wrong")
     assert "пароль приложения" in refused.value.message and "IMAP" in refused.value.message
     assert not Mailbox.objects.exists()
-    mailbox = _connect(manager_msk, imap_server, smtp_server)
+    mailbox = connect_mailbox(manager_msk, imap_server, smtp_server)
     assert mailbox.state == Mailbox.State.OK and mailbox.owner == manager_msk
     assert MANAGER_PASSWORD not in mailbox.password_encrypted
     # Only Yandex's servers (and this machine's, for tests): the CRM connects nowhere else.
@@ -81,7 +59,7 @@ def test_a_clients_letter_becomes_one_inbound_letter_with_its_attachment(
     mail_on, manager_msk, imap_server, smtp_server
 ):
     client = make_client(manager=manager_msk, last_name="Письмов", email="Ivan.Pismov@YA.ru")
-    mailbox = _connect(manager_msk, imap_server, smtp_server)
+    mailbox = connect_mailbox(manager_msk, imap_server, smtp_server)
     # Connected now: the mailbox's old letters are nobody's «дело»; reading starts from here.
     imap_server.deliver(MANAGER_ADDRESS, MANAGER_PASSWORD, _letter("old@client.test", "Старое"))
     assert services.poll(mailbox.pk) == "started"
@@ -113,7 +91,7 @@ def test_unknown_sender_to_the_shared_box_is_a_lead_and_to_a_personal_box_is_kep
 ):
     imap_server.add_user("info@crm.test", "info-password")
     smtp_server.add_user("info@crm.test", "info-password")
-    shared = _connect(
+    shared = connect_mailbox(
         admin_user,
         imap_server,
         smtp_server,
@@ -121,7 +99,7 @@ def test_unknown_sender_to_the_shared_box_is_a_lead_and_to_a_personal_box_is_kep
         address="info@crm.test",
         password="info-password",
     )
-    personal = _connect(manager_msk, imap_server, smtp_server)
+    personal = connect_mailbox(manager_msk, imap_server, smtp_server)
     services.poll(shared.pk), services.poll(personal.pk)
     imap_server.deliver(
         "info@crm.test",
@@ -158,7 +136,7 @@ def test_a_non_target_sender_lands_with_the_office_manager(
 ):
     spam, _ = lead_create(by=manager_msk, source="mail", email="promo@spam.test", assigned_to=manager_msk)
     lead_mark_non_target(lead=spam, by=manager_msk, reason="Реклама")
-    mailbox = _connect(manager_msk, imap_server, smtp_server)
+    mailbox = connect_mailbox(manager_msk, imap_server, smtp_server)
     services.poll(mailbox.pk)
     imap_server.deliver(MANAGER_ADDRESS, MANAGER_PASSWORD, _letter("promo@spam.test", "Скидки"))
     services.poll(mailbox.pk)
@@ -170,7 +148,7 @@ def test_a_non_target_sender_lands_with_the_office_manager(
 
 def test_a_reply_from_the_card_is_threaded_sent_and_copied_to_sent(mail_on, manager_msk, imap_server, smtp_server):
     client = make_client(manager=manager_msk, last_name="Ответов", email="otvetov@client.test")
-    mailbox = _connect(manager_msk, imap_server, smtp_server)
+    mailbox = connect_mailbox(manager_msk, imap_server, smtp_server)
     services.poll(mailbox.pk)
     imap_server.deliver(
         MANAGER_ADDRESS,
@@ -210,7 +188,7 @@ def test_a_reply_from_the_card_is_threaded_sent_and_copied_to_sent(mail_on, mana
 
 def test_a_server_down_is_retried_and_nothing_is_lost(mail_on, manager_msk, imap_server, smtp_server):
     client = make_client(manager=manager_msk, last_name="Терпелив", email="terpeliv@client.test")
-    mailbox = _connect(manager_msk, imap_server, smtp_server)
+    mailbox = connect_mailbox(manager_msk, imap_server, smtp_server)
     services.poll(mailbox.pk)
     imap_server.deliver(MANAGER_ADDRESS, MANAGER_PASSWORD, _letter("terpeliv@client.test", "Первое"))
     imap_server.stop()
@@ -223,7 +201,7 @@ def test_a_server_down_is_retried_and_nothing_is_lost(mail_on, manager_msk, imap
 
 
 def test_a_password_that_stops_working_is_told_to_the_owner(mail_on, manager_msk, imap_server, smtp_server):
-    mailbox = _connect(manager_msk, imap_server, smtp_server)
+    mailbox = connect_mailbox(manager_msk, imap_server, smtp_server)
     Mailbox.objects.filter(pk=mailbox.pk).update(password_encrypted=services.encrypt("revoked"))
     with pytest.raises(PermanentError):
         services.poll(mailbox.pk)

@@ -24,3 +24,31 @@ def smtp_server():
     server = SmtpServer({MANAGER_ADDRESS: MANAGER_PASSWORD}).start()
     yield server
     server.close()
+
+
+@pytest.fixture
+def mail_on(settings):
+    """Mail switched on in this process, with a fresh key, and the loopback test servers allowed."""
+    from cryptography.fernet import Fernet
+
+    settings.MAIL_ENABLED = True
+    settings.MAIL_SECRET_KEY = Fernet.generate_key().decode()
+    settings.MAIL_ALLOW_LOOPBACK = True
+
+
+def servers(imap, smtp) -> dict:
+    """The test servers as a mailbox names them: loopback, no TLS."""
+    return {
+        "imap_host": imap.host,
+        "imap_port": imap.port,
+        "smtp_host": smtp.host,
+        "smtp_port": smtp.port,
+        "security": "plain",
+    }
+
+
+def connect_mailbox(user, imap, smtp, *, address=MANAGER_ADDRESS, password=MANAGER_PASSWORD, kind="personal"):
+    """Connect a mailbox on the test servers through the CRM's own check."""
+    from integrations.mail import services
+
+    return services.mailbox_connect(by=user, username=address, password=password, kind=kind, **servers(imap, smtp))
