@@ -5,6 +5,7 @@ Works on both set-ups: SQLite + the file broker (no env vars) and PostgreSQL + R
 already running on this machine never takes the test's message.
 """
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -141,16 +142,18 @@ def forget_worker_queues(worker: Worker) -> None:
             (Path(conn.transport_options["control_folder"]) / f"{worker.queue}.exchange").unlink(missing_ok=True)
 
 
-@pytest.fixture
-def celery_worker(transactional_db):
-    queue = f"test-{uuid.uuid4().hex}"
-    env = {
+@contextlib.contextmanager
+def running_worker(queue: str, env: dict | None = None):
+    """A real worker on `queue`, with the test database and `env` on top of this process's environment;
+    stopped and its queues forgotten afterwards."""
+    full_env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm.settings",
         "DATABASE_URL": worker_database_url(),
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
-    worker = Worker(queue, env)
+    worker = Worker(queue, full_env)
     try:
         if worker.wait_for_line(" ready.", WORKER_READY_TIMEOUT) is None:
             pytest.fail(
@@ -161,3 +164,21 @@ def celery_worker(transactional_db):
     finally:
         worker.stop()
         forget_worker_queues(worker)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    with running_worker(f"test-{uuid.uuid4().hex}") as worker:
+        yield worker
+
+
+def wait_for(what: str, check, worker: Worker, *, timeout: float = 60, every: float = 0.2) -> None:
+    """Until `check()` holds, re-driving the outbox as the beat would; fails with the worker's output."""
+    from crm.tasks import outbox_redrive_task
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout} s\n{worker.output[-3000:]}")
+        outbox_redrive_task()
+        time.sleep(every)

@@ -16,8 +16,9 @@ from crm.roles import Role
 from tests.factories import TEST_PASSWORD, BranchFactory, UserFactory
 
 # `celery_worker`: a real worker process, for integration tests and browser journeys alike;
-# `imap_server`, `smtp_server`: the mail test servers (pymap, aiosmtpd) on loopback.
-pytest_plugins = ["tests.celery_workers", "tests.standins.mail_fixtures"]
+# `imap_server`, `smtp_server`: the mail test servers (pymap, aiosmtpd) on loopback;
+# `mango`, `mango_api`, `mango_worker`: the Mango stand-in and a worker configured for it.
+pytest_plugins = ["tests.celery_workers", "tests.standins.mail_fixtures", "tests.standins.mango_fixtures"]
 
 
 @pytest.fixture(scope="session", autouse=True)

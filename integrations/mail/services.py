@@ -420,7 +420,7 @@ def _to_client(letter: MailMessage, mailbox: Mailbox, client: Client, files) -> 
             planned_at=timezone.now(),
             responsible=owner,
             client=client,
-            subject=f"Письмо от {letter.from_address}: {letter.subject or '(без темы)'}"[:300],
+            subject=f"от {letter.from_address}: {letter.subject or '(без темы)'}"[:300],
             direction=Activity.Direction.INBOUND,
         )
     letter.save(update_fields=["client", "activity"])
@@ -461,7 +461,7 @@ def _to_lead(letter: MailMessage, mailbox: Mailbox, files, *, email: str = "") -
             planned_at=timezone.now(),
             responsible=lead.assigned_to,
             lead=lead,
-            subject=f"Письмо от {letter.from_address}: {letter.subject or '(без темы)'}"[:300],
+            subject=f"от {letter.from_address}: {letter.subject or '(без темы)'}"[:300],
             direction=Activity.Direction.INBOUND,
         )
     letter.save(update_fields=["lead", "activity"])
@@ -612,7 +612,8 @@ def letter_send(letter_id: int) -> str:
     if letter.mailbox is None:
         _send_failed(letter, "Почтовый ящик отправителя отключён.")
         raise outbox.PermanentError("no mailbox")
-    raw = _as_email(letter).as_bytes()
+    # SMTP wants CRLF line ends (smtplib sends bytes as they are); a bare LF makes one endless line.
+    raw = _as_email(letter).as_bytes(policy=policy.SMTP)
     recipients = [a for _, a in getaddresses([letter.to])]
     try:
         mail.smtp_send(account_of(letter.mailbox), sender=letter.mailbox.address, recipients=recipients, raw=raw)

@@ -1,8 +1,8 @@
 """A client's call through Mango as the manager sees it: a real browser, the Mango stand-in over real HTTP
-and a real Celery worker on this test's own queue.
+and a real Celery mango_worker on this test's own queue.
 
 The client rings the manager's extension: the bell brings «Звонит клиент: …» and its link opens the
-client's card. When the call is over the worker logs it as an inbound «Звонок» in «Мои дела», the
+client's card. When the call is over the mango_worker logs it as an inbound «Звонок» in «Мои дела», the
 card's «Звонки» lists it, and «Позвонить» there reaches Mango as exactly one signed commands/callback.
 """
 
@@ -13,34 +13,21 @@ from playwright.sync_api import Page, expect
 
 from crm import services as crm_services
 from crm.models import Notification
-from crm.tasks import outbox_redrive_task
 from integrations.models import MangoCall, MangoCommand
+from tests.celery_workers import wait_for
 from tests.e2e.helpers import enter_as
 from tests.factories import make_client
-from tests.integration import test_mango_commands as mango_commands
+from tests.standins.mango_fixtures import KEY, SALT
 from tests.standins.mango_server import sign
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# The stand-in PBX (events to the live server, commands checked) and the worker on its own queue,
-# shared with the Mango integration tests.
-mango = mango_commands.mango
-worker = mango_commands.worker
-KEY, SALT = mango_commands.KEY, mango_commands.SALT
+# The stand-in PBX (events to the live server, commands checked) and the mango_worker on its own queue are the
+# shared `mango` and `mango_worker` fixtures (tests/standins/mango_fixtures.py).
 
 TIMEOUT = 60
 CALLER = "79165550707"
 EXTENSION = "101"
-
-
-def wait_until(condition, *, worker, what: str, timeout: float = TIMEOUT) -> None:
-    """Poll `condition`, redriving the outbox as the beat would (a hint lost to a busy job is sent again)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout} s\n{worker.output[-3000:]}")
-        outbox_redrive_task()
-        time.sleep(0.2)
 
 
 def settle(page: Page) -> None:
@@ -49,7 +36,7 @@ def settle(page: Page) -> None:
 
 
 def test_a_client_calls_the_manager_who_opens_the_card_sees_the_call_and_calls_back(
-    page: Page, live_server, mango, worker, manager_msk, page_problems, screenshot
+    page: Page, live_server, mango, mango_worker, manager_msk, page_problems, screenshot
 ):
     crm_services.user_update(user=manager_msk, by=None, data={"mango_extension": EXTENSION})
     client = make_client(
@@ -62,12 +49,12 @@ def test_a_client_calls_the_manager_who_opens_the_card_sees_the_call_and_calls_b
     enter_as(page, live_server, manager_msk.username)
     settle(page)
 
-    # The client rings extension 101: the worker tells its owner who calls, with the card to open.
+    # The client rings extension 101: the mango_worker tells its owner who calls, with the card to open.
     entry, call = mango.new_ids()
     start = int(time.time()) - 95
     [appeared] = mango.call_events(entry, call, CALLER, EXTENSION, states=("Appeared",), start=start)
     assert mango.post_event("events/call", appeared).status_code == 200
-    wait_until(lambda: Notification.objects.filter(user=manager_msk).exists(), worker=worker, what="ring told")
+    wait_for("ring told", lambda: Notification.objects.filter(user=manager_msk).exists(), mango_worker)
 
     # The bell's 30-second poll is what brings the number in use; here the same request is made at once.
     page.evaluate(
@@ -99,9 +86,7 @@ def test_a_client_calls_the_manager_who_opens_the_card_sees_the_call_and_calls_b
         assert mango.post_event("events/call", event).status_code == 200
     summary = mango.summary_event(entry, CALLER, EXTENSION, create_time=start, talk_time=start + 5, end_time=start + 95)
     assert mango.post_event("events/summary", summary).status_code == 200
-    wait_until(
-        lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), worker=worker, what="call logged"
-    )
+    wait_for("call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), mango_worker)
 
     page.goto("/my-day/")
     zvonok = page.get_by_test_id("inbound").get_by_test_id("activity").filter(has_text="Звонарёва Ольга Сергеевна")
@@ -130,7 +115,7 @@ def test_a_client_calls_the_manager_who_opens_the_card_sees_the_call_and_calls_b
     expect(page.get_by_test_id("calls-section")).to_be_visible()
     screenshot(page, "mango-client-card-calls")
 
-    wait_until(lambda: len(mango.commands_for("commands/callback")) == 1, worker=worker, what="callback sent")
+    wait_for("callback sent", lambda: len(mango.commands_for("commands/callback")) == 1, mango_worker)
     mango.wait_background()
     command = MangoCommand.objects.get(kind=MangoCommand.Kind.CALLBACK)
     [sent] = mango.commands_for("commands/callback")

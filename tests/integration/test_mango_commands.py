@@ -1,12 +1,10 @@
 """What a call makes happen beyond the call itself, from the Mango stand-in over real HTTP and a real
-Celery worker: a caller no client has becomes one request for the call-centre however often the events
+Celery mango_worker: a caller no client has becomes one request for the call-centre however often the events
 repeat; a non-target caller is sent to the secretary by exactly one signed commands/route; «Позвонить»
 reaches Mango as a correctly signed commands/callback whose result event is matched to it; an outgoing
 call made in Mango lands on the client's history."""
 
-import os
 import time
-import uuid
 
 import pytest
 
@@ -15,63 +13,21 @@ from crm import access
 from crm import services as crm_services
 from crm.errors import DomainError
 from crm.models import Notification
-from crm.tasks import outbox_redrive_task
 from integrations.mango import services
 from integrations.models import MangoCall, MangoCommand
 from leads.models import Lead, NonTargetContact
 from leads.services import lead_create, lead_mark_non_target
-from tests.celery_workers import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
+from tests.celery_workers import wait_for
 from tests.factories import make_client
-from tests.standins.mango_server import MangoServer, sign
+from tests.standins.mango_fixtures import KEY, SALT
+from tests.standins.mango_server import sign
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-KEY, SALT = "test-vpbx-key", "test-vpbx-salt"
 TIMEOUT = 60
 
 
-@pytest.fixture
-def mango(settings, live_server):
-    server = MangoServer(api_key=KEY, api_salt=SALT, crm_events_url=f"{live_server.url}/integrations/mango/").start()
-    settings.MANGO_ENABLED = True
-    settings.MANGO_API_KEY, settings.MANGO_API_SALT, settings.MANGO_API_URL = KEY, SALT, server.api_url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def worker(settings, mango, transactional_db):
-    queue = f"test-mango-{uuid.uuid4().hex}"
-    settings.MANGO_QUEUE = queue
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
-        "DATABASE_URL": worker_database_url(),
-        "PYTHONUNBUFFERED": "1",
-        "MANGO_ENABLED": "1",
-        "MANGO_API_KEY": KEY,
-        "MANGO_API_SALT": SALT,
-        "MANGO_API_URL": mango.api_url,
-        "MANGO_QUEUE": queue,
-    }
-    w = Worker(queue, env)
-    if w.wait_for_line(" ready.", WORKER_READY_TIMEOUT) is None:
-        pytest.fail(f"worker did not get ready:\n{w.output}")
-    yield w
-    w.stop()
-    forget_worker_queues(w)
-
-
-def _wait(what, check, worker):
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {TIMEOUT} s\n{worker.output[-3000:]}")
-        outbox_redrive_task()
-        time.sleep(0.2)
-
-
-def test_an_unknown_number_becomes_one_lead_for_the_call_centre(mango, worker, call_centre):
+def test_an_unknown_number_becomes_one_lead_for_the_call_centre(mango, mango_worker, call_centre):
     entry, call = mango.new_ids()
     events = mango.call_events(entry, call, "79035550101", "301", start=int(time.time()) - 90)
     summary = mango.summary_event(entry, "79035550101", "301")
@@ -80,7 +36,9 @@ def test_an_unknown_number_becomes_one_lead_for_the_call_centre(mango, worker, c
         assert mango.post_event("events/call", event).status_code == 200
     for _ in range(3):
         mango.post_event("events/summary", summary)
-    _wait("call assembled", lambda: MangoCall.objects.filter(entry_id=entry, state="Disconnected").exists(), worker)
+    wait_for(
+        "call assembled", lambda: MangoCall.objects.filter(entry_id=entry, state="Disconnected").exists(), mango_worker
+    )
     time.sleep(1)  # the repeats' jobs run too: they must not add a lead
     [lead] = Lead.objects.filter(phone_norm="79035550101")
     assert lead.source == "call" and lead.assigned_to is None and lead.status == Lead.Status.NEW
@@ -92,13 +50,13 @@ def test_an_unknown_number_becomes_one_lead_for_the_call_centre(mango, worker, c
     entry2, call2 = mango.new_ids()
     for event in mango.call_events(entry2, call2, "79035550101", "301", states=("Appeared", "Disconnected")):
         mango.post_event("events/call", event)
-    _wait("second call", lambda: MangoCall.objects.filter(entry_id=entry2, lead=lead).exists(), worker)
+    wait_for("second call", lambda: MangoCall.objects.filter(entry_id=entry2, lead=lead).exists(), mango_worker)
     assert Lead.objects.filter(phone_norm="79035550101").count() == 1
     assert lead.history.count() == 1
 
 
 def test_a_non_target_caller_is_routed_to_the_secretary_exactly_once(
-    mango, worker, manager_msk, office_manager, settings
+    mango, mango_worker, manager_msk, office_manager, settings
 ):
     crm_services.user_update(user=office_manager, by=None, data={"mango_extension": "200"})
     crm_services.user_update(user=manager_msk, by=None, data={"mango_extension": "101"})
@@ -111,12 +69,12 @@ def test_a_non_target_caller_is_routed_to_the_secretary_exactly_once(
     [appeared] = mango.call_events(entry, call, "79035550202", None, states=("Appeared",))
     for _ in range(3):
         mango.post_event("events/call", appeared)
-    _wait("route command sent", lambda: len(mango.commands_for("commands/route")) == 1, worker)
+    wait_for("route command sent", lambda: len(mango.commands_for("commands/route")) == 1, mango_worker)
     mango.wait_background()
-    _wait(
+    wait_for(
         "route result matched",
         lambda: MangoCommand.objects.filter(kind="route", state=MangoCommand.State.DONE).exists(),
-        worker,
+        mango_worker,
     )
     [command] = mango.commands_for("commands/route")
     assert command.json["call_id"] == call and command.json["to_number"] == "200"
@@ -124,8 +82,10 @@ def test_a_non_target_caller_is_routed_to_the_secretary_exactly_once(
     # The call then rings at the secretary: no more commands, and no sales manager was told of it.
     [at_secretary] = mango.call_events(entry, call, "79035550202", "200", states=("Appeared",), first_seq=2)
     mango.post_event("events/call", at_secretary)
-    _wait(
-        "call at the secretary", lambda: MangoCall.objects.filter(entry_id=entry, to_extension="200").exists(), worker
+    wait_for(
+        "call at the secretary",
+        lambda: MangoCall.objects.filter(entry_id=entry, to_extension="200").exists(),
+        mango_worker,
     )
     time.sleep(1)
     assert len(mango.commands_for("commands/route")) == 1
@@ -135,7 +95,7 @@ def test_a_non_target_caller_is_routed_to_the_secretary_exactly_once(
     assert stored.lead.assigned_to == office_manager
 
 
-def test_click_to_call_reaches_mango_signed_and_its_result_is_matched(mango, worker, manager_msk, manager_spb):
+def test_click_to_call_reaches_mango_signed_and_its_result_is_matched(mango, mango_worker, manager_msk, manager_spb):
     crm_services.user_update(user=manager_msk, by=None, data={"mango_extension": "101"})
     client = make_client(manager=manager_msk, last_name="Позвонинов", phones=("8 (916) 555-03-03",))
     # A manager of another branch may not call this client; nothing is asked of Mango.
@@ -150,30 +110,32 @@ def test_click_to_call_reaches_mango_signed_and_its_result_is_matched(mango, wor
     command = services.click_to_call(by=manager_msk, number="+7 916 555-03-03", client=client)
     # Pressed twice in a row: still one call.
     assert services.click_to_call(by=manager_msk, number="89165550303", client=client) == command
-    _wait("callback sent", lambda: len(mango.commands_for("commands/callback")) == 1, worker)
+    wait_for("callback sent", lambda: len(mango.commands_for("commands/callback")) == 1, mango_worker)
     mango.wait_background()
     [sent] = mango.commands_for("commands/callback")
     assert sent.json == {"command_id": command.command_id, "from": {"extension": "101"}, "to_number": "79165550303"}
     assert sent.form["vpbx_api_key"] == KEY and sent.form["sign"] == sign(KEY, sent.raw_json, SALT)
-    _wait("result matched", lambda: MangoCommand.objects.filter(pk=command.pk, result_code=1000).exists(), worker)
+    wait_for(
+        "result matched", lambda: MangoCommand.objects.filter(pk=command.pk, result_code=1000).exists(), mango_worker
+    )
     assert MangoCommand.objects.get(pk=command.pk).state == MangoCommand.State.DONE
     assert not mango.refused
 
 
-def test_a_refused_callback_is_told_to_the_manager(mango, worker, manager_msk):
+def test_a_refused_callback_is_told_to_the_manager(mango, mango_worker, manager_msk):
     crm_services.user_update(user=manager_msk, by=None, data={"mango_extension": "101"})
     manager_msk.refresh_from_db()
     client = make_client(manager=manager_msk, last_name="Отказов", phones=("+79165550404",))
     mango.api_salt = "the-pbx-has-another-salt"  # Mango answers 3102: the signature does not check out
     command = services.click_to_call(by=manager_msk, number="+79165550404", client=client)
-    _wait("refusal kept", lambda: MangoCommand.objects.filter(pk=command.pk, state="failed").exists(), worker)
+    wait_for("refusal kept", lambda: MangoCommand.objects.filter(pk=command.pk, state="failed").exists(), mango_worker)
     failed = MangoCommand.objects.get(pk=command.pk)
     assert "3102" in failed.error
     note = Notification.objects.get(user=manager_msk)
     assert note.text.startswith("Не удалось позвонить на +7 916 555-04-04")
 
 
-def test_an_outgoing_call_to_a_client_is_on_the_clients_history(mango, worker, manager_msk):
+def test_an_outgoing_call_to_a_client_is_on_the_clients_history(mango, mango_worker, manager_msk):
     crm_services.user_update(user=manager_msk, by=None, data={"mango_extension": "101"})
     client = make_client(manager=manager_msk, last_name="Исходящий", phones=("+79165550505",))
     entry, call = mango.new_ids()
@@ -195,7 +157,7 @@ def test_an_outgoing_call_to_a_client_is_on_the_clients_history(mango, worker, m
             end_time=int(time.time()) - 100,
         ),
     )
-    _wait("logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), worker)
+    wait_for("logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), mango_worker)
     stored = MangoCall.objects.get(entry_id=entry)
     assert stored.direction == "outbound" and stored.client == client and stored.staff == manager_msk
     line = TimelineEntry.objects.filter(client=client, text__startswith="Исходящий звонок").get()

@@ -1,10 +1,8 @@
 """Mango's events into the CRM, from the Mango stand-in over real HTTP to the live server, and
-a real Celery worker folding them into calls: a forged event refused with nothing stored, a
+a real Celery mango_worker folding them into calls: a forged event refused with nothing stored, a
 repeated one stored once, a call's states put in `seq` order whatever order they came in."""
 
-import os
 import time
-import uuid
 
 import pytest
 
@@ -15,45 +13,13 @@ from crm.models import Notification, OutboxJob
 from crm.tasks import outbox_redrive_task
 from integrations.mango import services
 from integrations.models import MangoCall, MangoEvent
-from tests.celery_workers import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
+from tests.celery_workers import wait_for
 from tests.factories import make_client
-from tests.standins.mango_server import MangoServer
+from tests.standins.mango_fixtures import KEY
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-KEY, SALT = "test-vpbx-key", "test-vpbx-salt"
 TIMEOUT = 60
-
-
-@pytest.fixture
-def mango(settings, live_server):
-    settings.MANGO_ENABLED = True
-    settings.MANGO_API_KEY, settings.MANGO_API_SALT = KEY, SALT
-    server = MangoServer(api_key=KEY, api_salt=SALT, crm_events_url=f"{live_server.url}/integrations/mango/").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def worker(settings, transactional_db):
-    queue = f"test-mango-{uuid.uuid4().hex}"
-    settings.MANGO_QUEUE = queue
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
-        "DATABASE_URL": worker_database_url(),
-        "PYTHONUNBUFFERED": "1",
-        "MANGO_ENABLED": "1",
-        "MANGO_API_KEY": KEY,
-        "MANGO_API_SALT": SALT,
-        "MANGO_QUEUE": queue,
-    }
-    w = Worker(queue, env)
-    if w.wait_for_line(" ready.", WORKER_READY_TIMEOUT) is None:
-        pytest.fail(f"worker did not get ready:\n{w.output}")
-    yield w
-    w.stop()
-    forget_worker_queues(w)
 
 
 def test_a_forged_or_foreign_event_is_refused_and_nothing_is_stored(mango):
@@ -67,7 +33,7 @@ def test_a_forged_or_foreign_event_is_refused_and_nothing_is_stored(mango):
     assert mango.ping().status_code == 200
 
 
-def test_events_out_of_order_and_repeated_make_one_correct_call(mango, worker):
+def test_events_out_of_order_and_repeated_make_one_correct_call(mango, mango_worker):
     entry, call = mango.new_ids()
     start = int(time.time()) - 120
     appeared, connected, disconnected = mango.call_events(entry, call, "79161234567", "101", start=start, step=10)
@@ -81,7 +47,7 @@ def test_events_out_of_order_and_repeated_make_one_correct_call(mango, worker):
     deadline = time.monotonic() + TIMEOUT
     while not MangoCall.objects.filter(entry_id=entry, state="Disconnected", answered=True).exists():
         if time.monotonic() > deadline:
-            pytest.fail(f"call not assembled: {list(MangoCall.objects.values())}\n{worker.output[-3000:]}")
+            pytest.fail(f"call not assembled: {list(MangoCall.objects.values())}\n{mango_worker.output[-3000:]}")
         outbox_redrive_task()
         time.sleep(0.2)
     made = MangoCall.objects.get(entry_id=entry)
@@ -99,20 +65,20 @@ def test_events_out_of_order_and_repeated_make_one_correct_call(mango, worker):
     deadline = time.monotonic() + TIMEOUT
     while MangoCall.objects.get(entry_id=entry).talk_seconds != 85:
         if time.monotonic() > deadline:
-            pytest.fail(f"summary not applied\n{worker.output[-3000:]}")
+            pytest.fail(f"summary not applied\n{mango_worker.output[-3000:]}")
         outbox_redrive_task()
         time.sleep(0.2)
     assert MangoEvent.objects.filter(entry_id=entry, kind="summary").count() == 1
 
 
-def test_a_missed_call_by_its_states(mango, worker):
+def test_a_missed_call_by_its_states(mango, mango_worker):
     entry, call = mango.new_ids()
     for event in mango.call_events(entry, call, "79035550000", "102", states=("Appeared", "Disconnected")):
         mango.post_event("events/call", event)
     deadline = time.monotonic() + TIMEOUT
     while not MangoCall.objects.filter(entry_id=entry, state="Disconnected").exists():
         if time.monotonic() > deadline:
-            pytest.fail(f"call not assembled\n{worker.output[-3000:]}")
+            pytest.fail(f"call not assembled\n{mango_worker.output[-3000:]}")
         outbox_redrive_task()
         time.sleep(0.2)
     made = MangoCall.objects.get(entry_id=entry)
@@ -127,7 +93,7 @@ def test_the_endpoint_is_off_unless_enabled(mango, settings):
     assert not MangoEvent.objects.exists()
 
 
-def test_the_ringing_manager_is_shown_the_clients_card(mango, worker, manager_msk, manager2_msk):
+def test_the_ringing_manager_is_shown_the_clients_card(mango, mango_worker, manager_msk, manager2_msk):
     crm_services.user_update(user=manager_msk, by=None, data={"mango_extension": "101"})
     client = make_client(manager=manager_msk, last_name="Звонкова", phones=("+7 (916) 555-44-33",))
     entry, call = mango.new_ids()
@@ -136,7 +102,7 @@ def test_the_ringing_manager_is_shown_the_clients_card(mango, worker, manager_ms
     deadline = time.monotonic() + TIMEOUT
     while not Notification.objects.filter(user=manager_msk).exists():
         if time.monotonic() > deadline:
-            pytest.fail(f"no notification\n{worker.output[-3000:]}")
+            pytest.fail(f"no notification\n{mango_worker.output[-3000:]}")
         outbox_redrive_task()
         time.sleep(0.2)
     [note] = Notification.objects.filter(user=manager_msk)
@@ -157,7 +123,7 @@ def test_the_ringing_manager_is_shown_the_clients_card(mango, worker, manager_ms
     deadline = time.monotonic() + TIMEOUT
     while not Notification.objects.filter(user=manager2_msk).exists():
         if time.monotonic() > deadline:
-            pytest.fail(f"no notification\n{worker.output[-3000:]}")
+            pytest.fail(f"no notification\n{mango_worker.output[-3000:]}")
         outbox_redrive_task()
         time.sleep(0.2)
     [note] = Notification.objects.filter(user=manager2_msk)
@@ -172,16 +138,9 @@ def test_an_extension_belongs_to_one_person(manager_msk, manager2_msk):
         crm_services.user_update(user=manager2_msk, by=None, data={"mango_extension": "10a"})
 
 
-def _wait(what, check, worker):
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {TIMEOUT} s\n{worker.output[-3000:]}")
-        outbox_redrive_task()
-        time.sleep(0.2)
-
-
-def test_a_finished_call_is_a_zvonok_in_my_day_and_a_missed_one_a_call_back(mango, worker, manager_msk, manager2_msk):
+def test_a_finished_call_is_a_zvonok_in_my_day_and_a_missed_one_a_call_back(
+    mango, mango_worker, manager_msk, manager2_msk
+):
     crm_services.user_update(user=manager2_msk, by=None, data={"mango_extension": "102"})
     client = make_client(manager=manager_msk, last_name="Входящий", phones=("+79165550001",))
     # Answered by the manager's colleague (who may not open the client): logged for the client's manager.
@@ -189,7 +148,9 @@ def test_a_finished_call_is_a_zvonok_in_my_day_and_a_missed_one_a_call_back(mang
     start = int(time.time()) - 300
     for event in mango.call_events(entry, call, "79165550001", "102", start=start, step=30):
         mango.post_event("events/call", event)
-    _wait("answered call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), worker)
+    wait_for(
+        "answered call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), mango_worker
+    )
     [zvonok] = Activity.objects.filter(client=client, kind="call", direction="inbound")
     assert zvonok.responsible == manager_msk and zvonok.status == "planned"
     assert zvonok.subject == "Входящий звонок с +7 916 555-00-01, 30 с, ответил(а) " + manager2_msk.short_name
@@ -200,7 +161,7 @@ def test_a_finished_call_is_a_zvonok_in_my_day_and_a_missed_one_a_call_back(mang
     events = mango.call_events(entry, call, "79165550001", "102", states=("Appeared", "Disconnected"))
     for event in events + events:
         mango.post_event("events/call", event)
-    _wait("missed call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), worker)
+    wait_for("missed call logged", lambda: MangoCall.objects.filter(entry_id=entry, logged=True).exists(), mango_worker)
     missed = Activity.objects.get(client=client, subject="Пропущенный звонок с +7 916 555-00-01")
     back = Activity.objects.get(client=client, direction="outbound", kind="call")
     assert missed.responsible == manager_msk == back.responsible

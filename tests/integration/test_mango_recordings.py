@@ -1,83 +1,25 @@
-"""Call recordings from the Mango stand-in: a real worker fetches a completed recording once through
+"""Call recordings from the Mango stand-in: a real mango_worker fetches a completed recording once through
 queries/recording/post (its 302 to a one-time link followed), stores it linked to the call, and the
 card's player serves it only to those who may open the client, each play in the audit log; a
 recording Mango does not know fails for good with the reason in Russian."""
 
 import json
-import os
 import time
-import uuid
 
 import pytest
 
 from crm import outbox
 from crm.models import AuditEntry, OutboxJob
-from crm.tasks import outbox_redrive_task
 from integrations.mango import recordings, services
 from integrations.models import MangoCall, MangoRecording
-from tests.celery_workers import WORKER_READY_TIMEOUT, Worker, forget_worker_queues, worker_database_url
+from tests.celery_workers import wait_for
 from tests.factories import make_client
 from tests.standins.mango_server import MangoServer
 
 pytestmark = pytest.mark.integration
 
-KEY, SALT = "test-vpbx-key", "test-vpbx-salt"
 TIMEOUT = 60
 NUMBER = "79165557788"
-
-
-@pytest.fixture
-def mango(settings, live_server):
-    """The stand-in posting events to the live server and answering the CRM's queries."""
-    settings.MANGO_ENABLED = True
-    settings.MANGO_API_KEY, settings.MANGO_API_SALT = KEY, SALT
-    server = MangoServer(api_key=KEY, api_salt=SALT, crm_events_url=f"{live_server.url}/integrations/mango/").start()
-    settings.MANGO_API_URL = server.api_url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mango_api(settings):
-    """The stand-in only answering queries: the service is called directly, no worker, no live server."""
-    settings.MANGO_ENABLED = True
-    settings.MANGO_API_KEY, settings.MANGO_API_SALT = KEY, SALT
-    server = MangoServer(api_key=KEY, api_salt=SALT).start()
-    settings.MANGO_API_URL = server.api_url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def worker(settings, mango, transactional_db):
-    queue = f"test-mango-{uuid.uuid4().hex}"
-    settings.MANGO_QUEUE = queue
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
-        "DATABASE_URL": worker_database_url(),
-        "PYTHONUNBUFFERED": "1",
-        "MANGO_ENABLED": "1",
-        "MANGO_API_KEY": KEY,
-        "MANGO_API_SALT": SALT,
-        "MANGO_API_URL": mango.api_url,
-        "MANGO_QUEUE": queue,
-    }
-    w = Worker(queue, env)
-    if w.wait_for_line(" ready.", WORKER_READY_TIMEOUT) is None:
-        pytest.fail(f"worker did not get ready:\n{w.output}")
-    yield w
-    w.stop()
-    forget_worker_queues(w)
-
-
-def _wait(what, check, worker):
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {TIMEOUT} s\n{worker.output[-3000:]}")
-        outbox_redrive_task()
-        time.sleep(0.2)
 
 
 def _jobs_settled(recording_id: str):
@@ -105,25 +47,25 @@ def _plays(recording) -> int:
     ).count()
 
 
-# --- with a real worker -------------------------------------------------------------------------
+# --- with a real mango_worker -------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_completed_recording_is_fetched_once_and_played_to_who_may_open_the_client(
-    mango, worker, web, manager_msk, manager_spb, call_centre
+    mango, mango_worker, web, manager_msk, manager_spb, call_centre
 ):
     client = make_client(manager=manager_msk, last_name="Записанный", phones=(f"+{NUMBER}",))
     entry, call = mango.new_ids()
     _post_call(mango, entry, call)
-    _wait("call assembled", lambda: MangoCall.objects.filter(entry_id=entry, client=client).exists(), worker)
+    wait_for("call assembled", lambda: MangoCall.objects.filter(entry_id=entry, client=client).exists(), mango_worker)
     audio = mango.add_recording("rec-1")
     completed = mango.recording_event(entry, call, "rec-1", "101")
     # Mango delivers at least once, and later says the recording reached its cloud storage too.
     assert mango.post_event("events/recording", completed).status_code == 200
     assert mango.post_event("events/recording", completed).status_code == 200
-    _wait("recording fetched", _jobs_settled("rec-1"), worker)
+    wait_for("recording fetched", _jobs_settled("rec-1"), mango_worker)
     assert mango.post_event("events/record/added", mango.record_added_event(entry, "rec-1", 1)).status_code == 200
-    _wait("second job done", _jobs_settled("rec-1"), worker)
+    wait_for("second job done", _jobs_settled("rec-1"), mango_worker)
 
     assert [c.json for c in mango.commands_for("queries/recording/post")] == [
         {"recording_id": "rec-1", "action": "download"}
@@ -152,13 +94,13 @@ def test_a_completed_recording_is_fetched_once_and_played_to_who_may_open_the_cl
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_recording_mango_does_not_know_fails_for_good_in_russian(mango, worker):
+def test_a_recording_mango_does_not_know_fails_for_good_in_russian(mango, mango_worker):
     entry, call = mango.new_ids()
     _post_call(mango, entry, call)
-    _wait("call assembled", lambda: MangoCall.objects.filter(entry_id=entry).exists(), worker)
+    wait_for("call assembled", lambda: MangoCall.objects.filter(entry_id=entry).exists(), mango_worker)
     unknown = mango.recording_event(entry, call, "rec-gone", "101")
     assert mango.post_event("events/recording", unknown).status_code == 200
-    _wait("job settled", _jobs_settled("rec-gone"), worker)
+    wait_for("job settled", _jobs_settled("rec-gone"), mango_worker)
 
     [job] = OutboxJob.objects.filter(kind=services.RECORDING_KIND, key="rec-gone")
     assert job.status == OutboxJob.Status.FAILED and job.attempts == 1

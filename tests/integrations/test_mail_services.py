@@ -166,7 +166,7 @@ def test_a_reply_from_the_card_is_threaded_sent_and_copied_to_sent(mail_on, mana
         client=client,
         to=["otvetov@client.test"],
         subject="Re: Вопрос",
-        text="Ответ",
+        text="Ответ по делу. " * 200,  # longer than one SMTP line: CRLF line ends or the server refuses
         documents=[document],
         reply_to=question,
     )

@@ -52,3 +52,26 @@ def connect_mailbox(user, imap, smtp, *, address=MANAGER_ADDRESS, password=MANAG
     from integrations.mail import services
 
     return services.mailbox_connect(by=user, username=address, password=password, kind=kind, **servers(imap, smtp))
+
+
+@pytest.fixture
+def mail_worker(settings, transactional_db):
+    """A real worker taking the mail queue, with this process's key; retries come back within seconds."""
+    import uuid
+
+    from cryptography.fernet import Fernet
+
+    from tests.celery_workers import running_worker
+
+    key, queue = Fernet.generate_key().decode(), f"test-mail-{uuid.uuid4().hex}"
+    settings.MAIL_ENABLED, settings.MAIL_SECRET_KEY, settings.MAIL_QUEUE = True, key, queue
+    settings.MAIL_ALLOW_LOOPBACK = True  # read by the web side's check, in this process
+    env = {
+        "MAIL_ENABLED": "1",
+        "MAIL_SECRET_KEY": key,
+        "MAIL_QUEUE": queue,
+        "OUTBOX_BACKOFF_SECONDS": "1",
+        "OUTBOX_BACKOFF_MAX_SECONDS": "2",
+    }
+    with running_worker(queue, env) as worker:
+        yield worker

@@ -66,7 +66,7 @@ def seed_mail() -> list[str]:
         planned_at=asked,
         responsible=manager,
         client=belov,
-        subject="Письмо от a.belov@yandex.ru: Справка 2-НДФЛ",
+        subject="от a.belov@yandex.ru: Справка 2-НДФЛ",
         direction=Activity.Direction.INBOUND,
     )
     question.save(update_fields=["activity"])
