@@ -115,7 +115,7 @@ def test_a_head_sees_their_branch_per_person_and_day(web, head_msk, calls):
     assert _figures(log.totals) == ("Итого", None, 10, 2, 3, 4, 8, 2, 67)
     page = response.content.decode()
     assert "Соколов" not in page and "Не назначен" not in page
-    assert "Перезвонили в течение часа" in page and "67 %" in page
+    assert "Перезвонили за час" in page and "67 %" in page
 
 
 def test_the_director_sees_every_branch_and_the_unassigned(director, calls):
