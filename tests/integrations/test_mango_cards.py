@@ -109,3 +109,38 @@ def test_the_lead_card_offers_a_call_and_shows_the_calls(web, mango_on, call_cen
     response = web.post("/integrations/calls/dial/", {"lead": lead.pk, "number": "+79035550611"})
     assert response.status_code == 302 and response.url == f"/leads/{lead.pk}/#calls"
     assert MangoCommand.objects.get().lead == lead
+
+
+def test_the_calls_section_costs_the_same_queries_for_one_call_or_many(web, mango_on, manager_msk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations.models import MangoRecording
+
+    _with_extension(manager_msk, "101")
+    client = make_client(manager=manager_msk, last_name="Многозвонов", phones=("+79165550612",))
+    web.force_login(manager_msk)
+
+    def add_calls(n):
+        for i in range(n):
+            call = MangoCall.objects.create(
+                entry_id=f"E-many-{MangoCall.objects.count()}-{i}",
+                direction="inbound",
+                from_number="79165550612",
+                client=client,
+                staff=manager_msk,
+                state="Disconnected",
+                answered=True,
+                talk_seconds=30,
+            )
+            MangoRecording.objects.create(recording_id=f"R-{call.entry_id}", call=call, file="mango/x.wav")
+
+    def card_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert web.get(f"/clients/{client.pk}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    add_calls(1)
+    one = card_queries()
+    add_calls(10)
+    assert card_queries() == one
