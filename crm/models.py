@@ -125,10 +125,15 @@ class User(AbstractBaseUser):
     @property
     def short_name(self) -> str:
         """«Иванов Иван Иванович» → «Иванов И.И.»."""
-        parts = self.full_name.split()
-        if not parts:
-            return self.username
-        return parts[0] + (" " + "".join(f"{p[0]}." for p in parts[1:]) if parts[1:] else "")
+        return short_person_name(self.full_name) or self.username
+
+
+def short_person_name(full_name: str) -> str:
+    """«Иванов Иван Иванович» → «Иванов И.И.» (staff, a firm's signatory); '' for no name."""
+    parts = full_name.split()
+    if not parts:
+        return ""
+    return parts[0] + (" " + "".join(f"{p[0]}." for p in parts[1:]) if parts[1:] else "")
 
 
 class AuditEntry(models.Model):

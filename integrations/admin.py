@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from crm.errors import DomainError
 from deals.admin import ReadOnlyAdmin
 from integrations.documents import fields as document_fields
+from integrations.documents import selectors as document_selectors
 from integrations.documents import services, templates
 from integrations.mail import admin as mail_admin  # noqa: F401  (registers the mailboxes' admin)
 from integrations.models import (
@@ -153,7 +154,7 @@ class DocumentTemplateAdmin(admin.ModelAdmin):
         obj.pk, obj.version, obj.file = saved.pk, saved.version, saved.file
 
     def changelist_view(self, request, extra_context=None):
-        in_use = services.templates_in_use()
+        in_use = document_selectors.templates_in_use()
         kinds = [
             {
                 "label": label,

@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from crm.models import short_person_name
 from crm.money import rub_figures, rub_words
 from crm.pipelines import ServiceLine, Stage
 from deals.models import Deal
@@ -41,13 +42,6 @@ def date_words(value: date) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year} г."
 
 
-def _short(full_name: str) -> str:
-    parts = full_name.split()
-    if not parts:
-        return ""
-    return parts[0] + (" " + "".join(f"{p[0]}." for p in parts[1:]) if parts[1:] else "")
-
-
 def vat_line(entity: LegalEntity, amount: Decimal | None) -> str:
     if entity.vat_mode == LegalEntity.Vat.NONE or amount is None:
         return "Без НДС"
@@ -65,7 +59,7 @@ def firm(entity: LegalEntity) -> dict:
         "ogrn": entity.ogrn,
         "address": entity.address,
         "signatory": entity.signatory,
-        "signatory_short": _short(entity.signatory),
+        "signatory_short": short_person_name(entity.signatory),
         "signatory_position": entity.signatory_position,
         "signatory_basis": entity.signatory_basis,
         "bank": entity.bank,

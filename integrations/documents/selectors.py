@@ -5,7 +5,7 @@ from django.http import Http404
 from crm import access
 from crm.pipelines import ServiceLine
 from deals.selectors import deals_visible_to
-from integrations.models import GeneratedDocument
+from integrations.models import DocumentTemplate, GeneratedDocument
 
 CARD_LIMIT = 20
 
@@ -40,3 +40,11 @@ def kinds_for(user, deal) -> list[tuple[str, str]]:
         if access.may_make_document(user, value):
             kinds.append((value, label))
     return kinds
+
+
+def templates_in_use() -> dict[str, DocumentTemplate | None]:
+    """For the template admin: the template each kind is made from now (the newest active version), or None."""
+    rows = {}
+    for row in DocumentTemplate.objects.filter(is_active=True).order_by("kind", "-version"):
+        rows.setdefault(row.kind, row)
+    return {kind: rows.get(kind) for kind in DocumentTemplate.Kind.values}

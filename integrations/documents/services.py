@@ -358,14 +358,6 @@ def near_last_attempt(jobs) -> bool:
     return max((job.attempts for job in jobs), default=0) + 1 >= settings.OUTBOX_MAX_ATTEMPTS
 
 
-# Kept for the template admin: which templates are in use (the newest active per kind).
-def templates_in_use() -> dict[str, DocumentTemplate | None]:
-    rows = {}
-    for row in DocumentTemplate.objects.filter(is_active=True).order_by("kind", "-version"):
-        rows.setdefault(row.kind, row)
-    return {kind: rows.get(kind) for kind in DocumentTemplate.Kind.values}
-
-
 @transaction.atomic
 def template_upload(*, kind: str, upload, by: User, note: str = "") -> DocumentTemplate:
     """A new version of the kind's template, used from now on; refused (TemplateRefused → DomainError)
