@@ -27,7 +27,7 @@ def test_the_page_connects_with_the_app_password_and_shows_it_works(
     page = web.get(reverse(PAGE)).content.decode()
     assert "Моя почта" in page and 'data-testid="menu-my-mail"' in page
     # Yandex's servers are the defaults, folded under «Дополнительно».
-    assert 'value="imap.yandex.ru"' in page and 'value="465"' in page and '<details class="mb-3">' in page
+    assert 'value="imap.yandex.ru"' in page and 'value="465"' in page and '<details class="mb-3 fold">' in page
     body = {"action": "connect", "username": MANAGER_ADDRESS, **servers(imap_server, smtp_server)}
     connected = web.post(reverse(PAGE), {**body, "password": MANAGER_PASSWORD})
     assert connected.status_code == 302 and connected["Location"] == reverse(PAGE)
@@ -41,7 +41,7 @@ def test_the_page_connects_with_the_app_password_and_shows_it_works(
     page = web.get(reverse(PAGE)).content.decode()
     assert 'data-testid="mail-state">Работает<' in page and MANAGER_PASSWORD not in page
     # A test server's settings are shown, the fold open.
-    assert f'value="{imap_server.port}"' in page and '<details class="mb-3" open>' in page
+    assert f'value="{imap_server.port}"' in page and '<details class="mb-3 fold" open>' in page
 
 
 def test_a_wrong_password_is_explained_on_the_form_and_nothing_is_saved(
