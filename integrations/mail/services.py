@@ -384,11 +384,14 @@ def _route(letter: MailMessage, mailbox: Mailbox, files: list[tuple[str, str, by
     _keep_files(letter, files)
 
 
+def _fits(payload: bytes) -> bool:
+    return len(payload) <= settings.MAIL_MAX_ATTACHMENT_MB * 1024 * 1024
+
+
 def _keep_files(letter: MailMessage, files) -> list[MailAttachment]:
-    limit = settings.MAIL_MAX_ATTACHMENT_MB * 1024 * 1024
     kept = []
     for filename, content_type, payload in files:
-        if len(payload) > limit:
+        if not _fits(payload):
             continue
         attachment = MailAttachment(
             message=letter, filename=_safe_name(filename), content_type=content_type[:100], size=len(payload)
@@ -410,23 +413,27 @@ def _responsible(client: Client, mailbox: Mailbox) -> User | None:
     return mailbox.owner if mailbox.owner_id and access.may_open_client(mailbox.owner, client) else None
 
 
+def _inbound_letter(letter: MailMessage, owner: User, **about) -> Activity:
+    """The inbound «Письмо» in `owner`'s «Мои дела», on the client or the request (`about`)."""
+    return activity_plan(
+        by=owner,
+        kind=Activity.Kind.EMAIL,
+        planned_at=timezone.now(),
+        responsible=owner,
+        subject=f"от {letter.from_address}: {letter.subject or '(без темы)'}"[:300],
+        direction=Activity.Direction.INBOUND,
+        **about,
+    )
+
+
 def _to_client(letter: MailMessage, mailbox: Mailbox, client: Client, files) -> None:
     owner = _responsible(client, mailbox)
     letter.client = client
     if owner is not None:
-        letter.activity = activity_plan(
-            by=owner,
-            kind=Activity.Kind.EMAIL,
-            planned_at=timezone.now(),
-            responsible=owner,
-            client=client,
-            subject=f"от {letter.from_address}: {letter.subject or '(без темы)'}"[:300],
-            direction=Activity.Direction.INBOUND,
-        )
+        letter.activity = _inbound_letter(letter, owner, client=client)
     letter.save(update_fields=["client", "activity"])
-    limit = settings.MAIL_MAX_ATTACHMENT_MB * 1024 * 1024
     for filename, content_type, payload in files:
-        if len(payload) > limit or owner is None:
+        if not _fits(payload) or owner is None:
             continue
         upload = ContentFile(payload, name=_safe_name(filename))
         document = document_add(client=client, by=owner, upload=upload, kind="other")
@@ -455,15 +462,7 @@ def _to_lead(letter: MailMessage, mailbox: Mailbox, files, *, email: str = "") -
         return
     letter.lead = lead
     if lead.assigned_to_id and not lead.routed_to_office and access.may_own_clients(lead.assigned_to):
-        letter.activity = activity_plan(
-            by=lead.assigned_to,
-            kind=Activity.Kind.EMAIL,
-            planned_at=timezone.now(),
-            responsible=lead.assigned_to,
-            lead=lead,
-            subject=f"от {letter.from_address}: {letter.subject or '(без темы)'}"[:300],
-            direction=Activity.Direction.INBOUND,
-        )
+        letter.activity = _inbound_letter(letter, lead.assigned_to, lead=lead)
     letter.save(update_fields=["lead", "activity"])
     _keep_files(letter, files)
     if mailbox.kind == Mailbox.Kind.SHARED and not lead.routed_to_office:
