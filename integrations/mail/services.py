@@ -432,8 +432,12 @@ def _to_client(letter: MailMessage, mailbox: Mailbox, client: Client, files) -> 
     if owner is not None:
         letter.activity = _inbound_letter(letter, owner, client=client)
     letter.save(update_fields=["client", "activity"])
+    if owner is None:
+        # Nobody can file them among the client's documents now: kept with the letter, not lost.
+        _keep_files(letter, files)
+        return
     for filename, content_type, payload in files:
-        if not _fits(payload) or owner is None:
+        if not _fits(payload):
             continue
         upload = ContentFile(payload, name=_safe_name(filename))
         document = document_add(client=client, by=owner, upload=upload, kind="other")

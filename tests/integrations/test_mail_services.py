@@ -13,7 +13,7 @@ from activities.models import Activity
 from clients.models import ClientDocument
 from clients.services import document_add
 from crm.errors import DomainError
-from crm.models import AuditEntry, Notification, OutboxJob
+from crm.models import AuditEntry, Notification, OutboxJob, User
 from crm.outbox import PermanentError, TransientError
 from integrations.mail import services
 from integrations.models import MailAttachment, Mailbox, MailMessage
@@ -237,3 +237,27 @@ def test_tls_is_checked_against_the_certificate(mail_on, manager_msk, settings):
             settings.MAIL_CA_FILE = str(bundle)
         mailbox = services.mailbox_connect(**connect)
         assert mailbox.state == Mailbox.State.OK and mailbox.security == "ssl"
+
+
+def test_a_clients_file_is_kept_when_nobody_can_file_it(
+    mail_on, manager_msk, manager2_msk, admin_user, imap_server, smtp_server, web
+):
+    """The client's manager has left and the shared box has no owner: the letter's file stays with the letter,
+    openable from the card by whoever may open the client."""
+    client = make_client(manager=manager2_msk, last_name="Ничейный", email="nicheyny@client.test")
+    User.objects.filter(pk=manager2_msk.pk).update(is_active=False)
+    imap_server.add_user("info@crm.test", "info-password")
+    smtp_server.add_user("info@crm.test", "info-password")
+    shared = connect_mailbox(
+        admin_user, imap_server, smtp_server, kind="shared", address="info@crm.test", password="info-password"
+    )
+    services.poll(shared.pk)
+    letter = _letter("nicheyny@client.test", "Паспорт", attachment=("паспорт.pdf", b"%PDF passport"))
+    imap_server.deliver("info@crm.test", "info-password", letter)
+    services.poll(shared.pk)
+    stored = MailMessage.objects.get(subject="Паспорт")
+    assert stored.client == client and stored.activity is None
+    [kept] = stored.attachments.all()
+    assert kept.document is None and kept.file.read() == b"%PDF passport"
+    web.force_login(admin_user)
+    assert f"/integrations/mail/attachments/{kept.pk}/" in web.get(f"/clients/{client.pk}/").content.decode()
