@@ -29,6 +29,7 @@ from django.db import connection  # noqa: E402
 from crm import services  # noqa: E402
 from crm.models import Branch, User  # noqa: E402
 from crm.roles import Role  # noqa: E402
+from reports.analytics import rollup  # noqa: E402
 
 # The routes deals take, with their share in per cent and the mean days spent in each stage before the
 # next (crm.pipelines.allowed_targets: one step at a time, termination only from a contracted, open stage).
@@ -102,6 +103,8 @@ DAYS = 900
 AHEAD_DAYS, WORKDAY_MINUTES = 14, 540
 # The tables the pipeline fills, emptied first; CASCADE empties what points at them (tasks, timeline…).
 TABLES = [
+    "reports_fact",
+    "reports_factwatermark",
     "deals_instalment",
     "deals_payment",
     "deals_creditor",
@@ -285,6 +288,9 @@ def pipeline(deals: int, activities: int) -> None:
     sql("SET session_replication_role = origin")
     restore_indexes()
     t = step("counters and indexes", t)
+    # The dashboards' sums by day and month, as the beat job keeps them (reports/analytics/rollup.py).
+    taken = rollup.refresh()
+    t = step(f"rollup ({scalar('SELECT count(*) FROM reports_fact'):,} rows from {sum(taken.values()):,} ids)", t)
     # Freshly loaded tables have no visibility map: without VACUUM every index-only scan visits the
     # heap until autovacuum gets round to it, which a live database would long have done.
     sql("VACUUM ANALYZE")
@@ -298,12 +304,12 @@ def clients(deals: int, managers: int) -> None:
     sql(
         f"""
         INSERT INTO crm_client (kind, last_name, first_name, patronymic, company_name, display_name, search_key,
-            email, address, region, passport, snils, inn, ogrn, consent_channel, consent_document,
+            email, email_norm, address, region, passport, snils, inn, ogrn, consent_channel, consent_document,
             manager_id, branch_id, status, status_changed_at, lost_reason, created_at)
         SELECT 'person', s.surname || mod(g, 997), 'Иван', 'Петрович', '',
                s.surname || mod(g, 997) || ' Иван Петрович',
                lower(s.surname || mod(g, 997) || ' иван петрович') || ' 7916' || lpad(g::text, 7, '0'),
-               '', '', '', '', '', '', '', '', '', m.id, m.branch_id, st.status,
+               '', '', '', '', '', '', '', '', '', '', m.id, m.branch_id, st.status,
                CASE WHEN st.status <> 'active'
                     THEN s.created_at + (now() - s.created_at) * (0.2 + 0.8 * mod(g * 37, 100) / 100.0)::float8
                END,
@@ -388,9 +394,10 @@ def stage_history() -> None:
     with the stage it left, when it had entered it and how long it sat there."""
     sql("""
         INSERT INTO deals_dealstagechange (deal_id, service_line, from_stage, to_stage, at, from_entered_at,
-            seconds_in_from, source, manager_id, branch_id)
+            seconds_in_from, source, manager_id, branch_id, fee, termination_reason)
         SELECT d.id, d.service_line, coalesce(p.path[k - 1], ''), p.path[k], p.entered[k], p.entered[k - 1],
-               extract(epoch FROM p.entered[k] - p.entered[k - 1])::bigint, d.source, d.manager_id, d.branch_id
+               extract(epoch FROM p.entered[k] - p.entered[k - 1])::bigint, d.source, d.manager_id, d.branch_id,
+               d.fee, CASE WHEN p.path[k] IN ('db_terminated', 'du_terminated') THEN d.termination_reason ELSE '' END
         FROM deals_deal d
         JOIN bench_path p ON p.client_id = d.client_id
         CROSS JOIN LATERAL generate_series(1, cardinality(p.path)) k
@@ -534,10 +541,12 @@ def schedules_and_payments() -> None:
         ORDER BY d.id, i.due
     """)
     sql("""
-        INSERT INTO deals_payment (deal_id, paid_on, amount, method, comment, recorded_by_id, recorded_at)
+        INSERT INTO deals_payment (deal_id, paid_on, amount, method, comment, recorded_by_id, recorded_at,
+            branch_id, manager_id, source, service_line)
         SELECT i.deal_id, p.paid_on, i.paid_amount,
                (ARRAY['transfer', 'card', 'cash', 'invoice'])[1 + mod(i.id, 4)::int], '', d.manager_id,
-               (p.paid_on + time '12:00') AT TIME ZONE 'Europe/Moscow'
+               (p.paid_on + time '12:00') AT TIME ZONE 'Europe/Moscow', d.branch_id, d.manager_id, d.source,
+               d.service_line
         FROM deals_instalment i
         JOIN deals_deal d ON d.id = i.deal_id
         CROSS JOIN LATERAL (SELECT i.due_date + (mod(i.id * 7, 15)::int - 7) AS day) due

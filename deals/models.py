@@ -125,6 +125,10 @@ class DealStageChange(models.Model):
     source = models.CharField(max_length=10, choices=Deal.Source.choices)
     manager = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+    # The deal's fee and termination reason as they were at the move: the funnel's «сумма договоров» and
+    # losses by reason are then sums over this table (and its rollup), with no join to a million deals.
+    fee = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    termination_reason = models.TextField(blank=True)
 
     class Meta:
         verbose_name = "смена стадии"
@@ -244,6 +248,13 @@ class Payment(models.Model):
     comment = models.CharField("комментарий", max_length=300, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name="внёс")
     recorded_at = models.DateTimeField(default=timezone.now)
+    # The deal's branch, manager, source and line when the money came in (copied by save()): the money is
+    # credited to whoever held the deal then, as the funnel credits a move, and the dashboards sum payments
+    # by these with no join to a million deals.
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", editable=False)
+    manager = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", editable=False)
+    source = models.CharField(max_length=10, choices=Deal.Source.choices, editable=False)
+    service_line = models.CharField(max_length=2, choices=ServiceLine.choices, editable=False)
 
     class Meta:
         verbose_name = "платёж"
@@ -253,10 +264,19 @@ class Payment(models.Model):
             models.Index(fields=["deal", "-paid_on"]),
             # The payments register: a period of the whole firm, newest first, is an index range scan.
             models.Index(fields=["-paid_on", "-id"], name="payment_register"),
+            models.Index(fields=["branch", "paid_on"], name="payment_branch_paid"),
+            models.Index(fields=["manager", "paid_on"], name="payment_manager_paid"),
         ]
 
     def __str__(self) -> str:
         return f"{self.paid_on:%d.%m.%Y} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.branch_id is None:
+            deal = self.deal
+            self.branch_id, self.manager_id = deal.branch_id, deal.manager_id
+            self.source, self.service_line = deal.source, deal.service_line
+        super().save(*args, **kwargs)
 
 
 class StageAutomation(models.Model):

@@ -26,6 +26,7 @@ from crm.pipelines import (
     CONTRACTED,
     FIRST_STAGE,
     REQUIRED_FIELDS,
+    TERMINATED,
     ServiceLine,
     Stage,
     allowed_targets,
@@ -121,6 +122,8 @@ def _record_stage_change(deal: Deal, *, from_stage: str, entered_from_at, at) ->
         source=deal.source,
         manager_id=deal.manager_id,
         branch_id=deal.branch_id,
+        fee=deal.fee,
+        termination_reason=deal.termination_reason if deal.stage in TERMINATED.values() else "",
     )
 
 

@@ -85,3 +85,46 @@ class DailyReport(models.Model):
 
     def __str__(self) -> str:
         return f"Отчёт {self.manager} за {self.date:%d.%m.%Y} (в. {self.version})"
+
+
+class Fact(models.Model):
+    """Events the heads' dashboards count, summed by day and by month (reports/analytics/rollup.py).
+
+    Derived data: every row is a sum over append-only rows (stage moves, payments) up to the fact's
+    watermark; the dashboards add the few rows past it, so a figure is exact whenever it is read. Dims a
+    fact does not group by hold 0 or ''. Plain integers, no foreign keys: nothing here is edited by hand.
+    """
+
+    fact = models.CharField(max_length=20)
+    grain = models.CharField(max_length=1)  # "d": a day; "m": a month (`day` is its first day)
+    day = models.DateField()
+    branch_id = models.IntegerField(default=0)
+    manager_id = models.IntegerField(default=0)
+    source = models.CharField(max_length=10, blank=True)
+    line = models.CharField(max_length=2, blank=True)
+    k1 = models.CharField(max_length=20, blank=True)
+    k2 = models.CharField(max_length=200, blank=True)
+    n = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fact", "grain", "day", "branch_id", "manager_id", "source", "line", "k1", "k2"],
+                name="fact_key",
+            )
+        ]
+        indexes = [models.Index(fields=["fact", "grain", "day", "branch_id"], name="fact_period")]
+
+    def __str__(self) -> str:
+        return f"{self.fact} {self.grain} {self.day}: {self.n}"
+
+
+class FactWatermark(models.Model):
+    """The last source row id a fact's rollup holds; rows past it are read raw."""
+
+    fact = models.CharField(max_length=20, primary_key=True)
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.fact} ≤ {self.last_id}"

@@ -19,7 +19,7 @@ states them:
 
 from decimal import Decimal
 
-from django.db.models import Count, F, FloatField, Func, Q, Sum, Value
+from django.db.models import Count, F, FloatField, Func, Q, Value
 from django.utils import timezone
 
 from activities.models import Activity, ActivitySettings
@@ -28,9 +28,10 @@ from clients.models import Client
 from crm import access
 from crm.models import User
 from leads.models import Lead
+from reports.analytics import rollup
 from reports.analytics.base import HOURS, MONEY, PERCENT, TEXT, Column, Dashboard, Filters, Table, percent
-from reports.analytics.funnel import contract_changes, stage_changes
-from reports.analytics.scope import leads_in, payments_in, scoped
+from reports.analytics.funnel import contract_stages
+from reports.analytics.scope import leads_in, scoped
 from reports.analytics.stats import medians, period_bounds
 from tasks.selectors import efficiency as task_efficiency
 
@@ -152,9 +153,17 @@ def _managers_table(user, filters: Filters) -> Table:
             user, date_from=filters.date_from, date_to=filters.date_to, employee_id=filters.manager_id
         )
     }
-    in_period = stage_changes(user, filters).filter(at__gte=start, at__lt=end)
-    contracts = _grouped(contract_changes(in_period, filters), "manager_id", n=Count("id"), fees=Sum("deal__fee"))
-    money = _grouped(payments_in(user, filters, start, end), "deal__manager_id", total=Sum("amount"))
+    # Contracts (the fee at signing) and money received, per manager, from the rollup (as in the funnel).
+    contracts = {
+        manager: {"n": v["n"], "fees": v["amount"]}
+        for (manager,), v in rollup.sums(
+            "manager_stage", user, filters, ("manager_id",), k1__in=contract_stages(filters)
+        ).items()
+    }
+    money = {
+        manager: {"total": v["amount"]}
+        for (manager,), v in rollup.sums("manager_payment", user, filters, ("manager_id",)).items()
+    }
 
     with_branch = not filters.branch_id
     rows = []

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from clients.models import Client
@@ -22,8 +22,9 @@ from crm import access
 from crm.pipelines import CLOSED, COLUMNS, ORDER, TERMINATED, ServiceLine, Stage, line_of
 from deals.models import Deal, DealStageChange
 from leads.models import Lead
+from reports.analytics import rollup
 from reports.analytics.base import DAYS, MONEY, PERCENT, TEXT, Column, Dashboard, Filters, Table, percent
-from reports.analytics.scope import leads_in, payments_in, scoped
+from reports.analytics.scope import leads_in, scoped
 from reports.analytics.stats import branch_names, medians, period_bounds, user_names
 
 TITLE = "Воронка и потери"
@@ -51,34 +52,37 @@ def _deals(user, filters: Filters) -> QuerySet[Deal]:
 
 def build(user, filters: Filters) -> Dashboard:
     start, end = period_bounds(filters)
-    changes = stage_changes(user, filters)
-    in_period = changes.filter(at__gte=start, at__lt=end)
-    # Transitions that happened in the period, and those of the deals that entered a stage in it.
-    happened = {
-        (r["from_stage"], r["to_stage"]): r["n"]
-        for r in in_period.order_by().values("from_stage", "to_stage").annotate(n=Count("id"))
-    }
-    cohort = {
-        (r["from_stage"], r["to_stage"]): r["n"]
-        for r in changes.filter(from_entered_at__gte=start, from_entered_at__lt=end)
-        .order_by()
-        .values("from_stage", "to_stage")
-        .annotate(n=Count("id"))
-    }
+    in_period = stage_changes(user, filters).filter(at__gte=start, at__lt=end)
+    # Every move of the period by branch, source and transition, from the rollup: the stages, sources and
+    # branches tables are cut from these few hundred rows.
+    moves = rollup.sums("stage", user, filters, ("branch_id", "source", "k1", "k2"))
+    happened = _total(moves, lambda key: (key[2], key[3]))
+    # Transitions of the deals that entered a stage in the period.
+    cohort = {key: v["n"] for key, v in rollup.sums("cohort", user, filters, ("k1", "k2")).items()}
     days_in = {stage: seconds / 86400 for stage, seconds in medians(in_period, "from_stage", "seconds_in_from").items()}
     return Dashboard(
         slug="funnel",
         title=TITLE,
         filters=filters,
         tables=[
-            _stages_table(user, filters, happened, cohort, days_in),
+            _stages_table(user, filters, {k: v["n"] for k, v in happened.items()}, cohort, days_in),
             _lead_table(user, filters, start, end),
-            _losses_table(user, filters, in_period, start, end),
+            _losses_table(user, filters, start, end),
             _stuck_table(user, filters),
-            _sources_table(user, filters, in_period, start, end),
-            _people_table(user, filters, in_period, start, end),
+            _sources_table(user, filters, moves, start, end),
+            _people_table(user, filters, moves),
         ],
     )
+
+
+def _total(sums: dict, key) -> dict:
+    """`sums` ({dims: {"n", "amount"}}) added up under `key(dims)`."""
+    found = defaultdict(lambda: {"n": 0, "amount": Decimal("0")})
+    for dims, value in sums.items():
+        total = found[key(dims)]
+        total["n"] += value["n"]
+        total["amount"] += value["amount"]
+    return found
 
 
 def _stages_table(user, filters, happened, cohort, days_in) -> Table:
@@ -179,21 +183,16 @@ def _lead_table(user, filters, start, end) -> Table:
     )
 
 
-def _losses_table(user, filters, in_period, start, end) -> Table:
+def _losses_table(user, filters, start, end) -> Table:
     rows = []
-    terminated = (
-        in_period.filter(to_stage__in=TERMINATED.values())
-        .order_by()
-        .values("from_stage", "deal__termination_reason")
-        .annotate(n=Count("id"))
-    )
-    for r in terminated:
+    # The reason as given at the termination (copied onto the move), by the stage the deal left.
+    for (from_stage, reason), value in rollup.sums("termination", user, filters, ("k1", "k2")).items():
         rows.append(
             {
                 "kind": "Расторжение",
-                "stage": _stage_label(r["from_stage"]) if r["from_stage"] else "—",
-                "reason": (r["deal__termination_reason"] or "не указана").strip()[:200],
-                "count": r["n"],
+                "stage": _stage_label(from_stage) if from_stage else "—",
+                "reason": (reason or "не указана").strip()[:200],
+                "count": value["n"],
             }
         )
     # Clients carry no source or line of their own: the source and pipeline filters do not narrow them.
@@ -304,11 +303,11 @@ def _stuck_table(user, filters) -> Table:
     )
 
 
-def contract_changes(in_period, filters) -> QuerySet:
-    return in_period.filter(to_stage__in=[CONTRACT_STAGE[line] for line in _lines(filters)])
+def contract_stages(filters) -> list[str]:
+    return [CONTRACT_STAGE[line] for line in _lines(filters)]
 
 
-def _sources_table(user, filters, in_period, start, end) -> Table:
+def _sources_table(user, filters, moves, start, end) -> Table:
     leads = leads_in(
         user, filters, Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
     )
@@ -318,23 +317,10 @@ def _sources_table(user, filters, in_period, start, end) -> Table:
         .values("source")
         .annotate(leads=Count("id"), contracted=Count("id", filter=Q(deal__contract_date__isnull=False)))
     }
-    new_deals = dict(
-        in_period.filter(from_stage="").order_by().values("source").annotate(n=Count("id")).values_list("source", "n")
-    )
-    contracts = {
-        r["source"]: r
-        for r in contract_changes(in_period, filters)
-        .order_by()
-        .values("source")
-        .annotate(n=Count("id"), fees=Sum("deal__fee"))
-    }
-    money = dict(
-        payments_in(user, filters, start, end)
-        .order_by()
-        .values("deal__source")
-        .annotate(total=Sum("amount"))
-        .values_list("deal__source", "total")
-    )
+    signed = contract_stages(filters)
+    new_deals = _total({k: v for k, v in moves.items() if k[2] == ""}, lambda key: key[1])
+    contracts = _total({k: v for k, v in moves.items() if k[3] in signed}, lambda key: key[1])
+    money = rollup.sums("payment", user, filters, ("source",))
     rows = []
     for code, label in Deal.Source.choices:
         lead_row = by_leads.get(code, {"leads": 0, "contracted": 0})
@@ -343,10 +329,10 @@ def _sources_table(user, filters, in_period, start, end) -> Table:
             "leads": lead_row["leads"],
             "lead_contracts": lead_row["contracted"],
             "conversion": percent(lead_row["contracted"], lead_row["leads"]),
-            "deals": new_deals.get(code, 0),
-            "contracts": contracts.get(code, {}).get("n", 0),
-            "fees": contracts.get(code, {}).get("fees") or Decimal("0"),
-            "money": money.get(code) or Decimal("0"),
+            "deals": new_deals[code]["n"],
+            "contracts": contracts[code]["n"],
+            "fees": contracts[code]["amount"],
+            "money": money.get((code,), {}).get("amount") or Decimal("0"),
         }
         if any(row[k] for k in ("leads", "deals", "contracts", "fees", "money")):
             rows.append(row)
@@ -371,49 +357,39 @@ def _sources_table(user, filters, in_period, start, end) -> Table:
     )
 
 
-def _people_table(user, filters, in_period, start, end) -> Table:
+def _people_table(user, filters, moves) -> Table:
     """By manager (or by branch for the director without a branch filter): deals, contracts, money, losses."""
     by_branch = access.analytics_branch(user) is None and not filters.branch_id and not filters.manager_id
-    key = "branch_id" if by_branch else "manager_id"
-    new_deals = dict(
-        in_period.filter(from_stage="").order_by().values(key).annotate(n=Count("id")).values_list(key, "n")
-    )
-    contracts = {
-        r[key]: r
-        for r in contract_changes(in_period, filters)
-        .order_by()
-        .values(key)
-        .annotate(n=Count("id"), fees=Sum("deal__fee"))
-    }
-    terminated = dict(
-        in_period.filter(to_stage__in=TERMINATED.values())
-        .order_by()
-        .values(key)
-        .annotate(n=Count("id"))
-        .values_list(key, "n")
-    )
-    pay_key = "deal__branch_id" if by_branch else "deal__manager_id"
-    money = dict(
-        payments_in(user, filters, start, end)
-        .order_by()
-        .values(pay_key)
-        .annotate(total=Sum("amount"))
-        .values_list(pay_key, "total")
-    )
-    ids = set(new_deals) | set(contracts) | set(terminated) | set(money)
+    signed, ended = contract_stages(filters), list(TERMINATED.values())
+    if by_branch:
+        per = moves
+        money = rollup.sums("payment", user, filters, ("branch_id",))
+    else:
+        # The per-manager rollup: (manager, stage entered, stage left) of new deals, contracts, terminations.
+        per = {
+            (m, "", k2, k1): v
+            for (m, k1, k2), v in rollup.sums("manager_stage", user, filters, ("manager_id", "k1", "k2")).items()
+        }
+        money = rollup.sums("manager_payment", user, filters, ("manager_id",))
+    new_deals = _total({k: v for k, v in per.items() if k[2] == ""}, lambda key: key[0])
+    contracts = _total({k: v for k, v in per.items() if k[3] in signed}, lambda key: key[0])
+    terminated = _total({k: v for k, v in per.items() if k[3] in ended}, lambda key: key[0])
+    money = {key[0]: value["amount"] for key, value in money.items()}
+    ids = {i for i in set(new_deals) | set(contracts) | set(terminated) | set(money) if i}
     names = branch_names(ids) if by_branch else user_names(ids)
     rows = [
         {
             "who": names.get(i, "—"),
-            "deals": new_deals.get(i, 0),
-            "contracts": contracts.get(i, {}).get("n", 0),
-            "conversion": percent(contracts.get(i, {}).get("n", 0), new_deals.get(i, 0)),
-            "fees": contracts.get(i, {}).get("fees") or Decimal("0"),
-            "terminated": terminated.get(i, 0),
+            "deals": new_deals[i]["n"],
+            "contracts": contracts[i]["n"],
+            "conversion": percent(contracts[i]["n"], new_deals[i]["n"]),
+            "fees": contracts[i]["amount"],
+            "terminated": terminated[i]["n"],
             "money": money.get(i) or Decimal("0"),
         }
         for i in ids
     ]
+    rows = [r for r in rows if any(r[k] for k in ("deals", "contracts", "fees", "terminated", "money"))]
     rows.sort(key=lambda r: (-r["fees"], -r["contracts"], r["who"]))
     return Table(
         key="people",
@@ -430,7 +406,8 @@ def _people_table(user, filters, in_period, start, end) -> Table:
         rows=rows,
         chart=("who", "fees", "money"),
         totals=_sum_totals(rows, "who", ("deals", "contracts", "fees", "terminated", "money")),
-        note="За период; сделка засчитывается менеджеру и филиалу, при которых она перешла в стадию.",
+        note="За период; сделка и платёж засчитываются менеджеру и филиалу, при которых сделка перешла в стадию "
+        "или поступил платёж.",
     )
 
 

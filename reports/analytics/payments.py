@@ -7,6 +7,7 @@ pipeline) go through the deal, as it is now. The period is a range on an index o
 Five queries, whatever the data size.
 """
 
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -16,8 +17,9 @@ from django.utils import timezone
 
 from crm import access
 from deals.models import Instalment
+from reports.analytics import rollup
 from reports.analytics.base import MONEY, PERCENT, TEXT, Column, Dashboard, Filters, Table, percent
-from reports.analytics.scope import payments_in, scoped
+from reports.analytics.scope import scoped
 from reports.analytics.stats import branch_names, period_bounds, user_names
 
 TITLE = "Платежи: план и факт"
@@ -91,14 +93,9 @@ def _months_table(user, filters: Filters) -> Table:
         .values("month")
         .annotate(expected=Sum("amount"), collected=Sum(Least("paid_amount", "amount")))
     }
-    received = {
-        r["month"]: r["total"]
-        for r in payments_in(user, filters, start, end)
-        .annotate(month=TruncMonth("paid_on"))
-        .order_by()
-        .values("month")
-        .annotate(total=Sum("amount"))
-    }
+    received = defaultdict(Decimal)
+    for (day,), value in rollup.sums("payment", user, filters, ("day",)).items():
+        received[day.replace(day=1)] += value["amount"]
     rows = []
     for month in _months(filters.date_from, filters.date_to):
         plan = planned.get(month, {})

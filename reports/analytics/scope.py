@@ -3,7 +3,6 @@
 from django.db.models import Q, QuerySet
 
 from crm import access
-from deals.models import Payment
 from leads.models import Lead
 from reports.analytics.base import Filters
 
@@ -20,19 +19,6 @@ def scoped(qs: QuerySet, user, filters: Filters, *, branch="branch", manager="ma
     if filters.pipeline and line:
         qs = qs.filter(**{line: filters.pipeline})
     return qs
-
-
-def payments_in(user, filters, start, end) -> QuerySet[Payment]:
-    """Payments received in the period on the deals `user` may read, under the filters."""
-    return scoped(
-        Payment.objects.filter(paid_on__gte=start.date(), paid_on__lt=end.date()),
-        user,
-        filters,
-        branch="deal__branch",
-        manager="deal__manager",
-        source="deal__source",
-        line="deal__service_line",
-    )
 
 
 def leads_in(user, filters: Filters, qs: QuerySet[Lead]) -> QuerySet[Lead]:

@@ -1,0 +1,333 @@
+"""Pre-aggregated events for the dashboards: stage moves and payments summed by day and by month.
+
+Why: a year of the whole firm is a million stage moves and eight hundred thousand payments; summing them
+on every page view takes seconds. The sums by day and month (`reports.Fact`) are a few thousand rows.
+
+How it stays exact: the source tables are append-only, so each fact keeps a watermark, the last source id
+its sums hold (`FactWatermark`). `refresh()` (a beat job, and after the demo or the bench data is loaded)
+adds the rows past the watermark and moves it; `sums()` reads the rollup up to the watermark and the rows
+past it raw, in one consistent view, so a figure is the same as a count of the raw rows at any moment.
+A period is its whole months from the monthly rows and the days at its ends from the daily rows.
+
+A fact groups by some dims only (branch, source, line, two keys; the per-manager facts by branch and
+manager). When a filter names a dim the fact lacks (a manager for the branch-level facts, a source for the
+per-manager ones), `sums()` reads the raw rows alone: one manager's or one source's rows, through the
+tables' own indexes.
+"""
+
+import time
+from collections import defaultdict
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Q, Sum, Value
+from django.db.models.functions import Substr, TruncDate
+from django.utils import timezone
+
+from crm import access
+from crm.pipelines import ORDER, TERMINATED, ServiceLine
+from deals.models import DealStageChange, Payment
+from reports.analytics.base import Filters
+from reports.models import Fact, FactWatermark
+
+DIMS = ("branch_id", "manager_id", "source", "line", "k1", "k2")
+CONTRACT_STAGES = [ORDER[line][1] for line in ServiceLine]
+TERMINATED_STAGES = list(TERMINATED.values())
+# Source ids per refresh step: bounded memory whatever the backlog (the first refresh of a big database).
+REFRESH_BATCH = 250_000
+# How long a refresh waits for transactions that may still commit rows below the ids it has seen.
+SETTLE_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One fact: its source rows, the date that places them in a period, and what it groups by.
+    `dims` maps the fact's dims to the source's expressions; the rest are 0 or ''."""
+
+    name: str
+    model: type
+    date_field: str
+    dims: dict
+    amount: str | None = None
+    where: Q = field(default_factory=Q)
+
+    @property
+    def is_datetime(self) -> bool:
+        return self.date_field != "paid_on"
+
+
+SPECS = {
+    spec.name: spec
+    for spec in [
+        # Every move, by when it happened: entered, transitions, new deals, contracts (fee at the move).
+        Spec(
+            "stage",
+            DealStageChange,
+            "at",
+            {
+                "branch_id": F("branch_id"),
+                "source": F("source"),
+                "line": F("service_line"),
+                "k1": F("from_stage"),
+                "k2": F("to_stage"),
+            },
+            amount="fee",
+        ),
+        # Moves out of a stage, by when the deal had entered it: «of those that entered, how many moved on».
+        Spec(
+            "cohort",
+            DealStageChange,
+            "from_entered_at",
+            {
+                "branch_id": F("branch_id"),
+                "source": F("source"),
+                "line": F("service_line"),
+                "k1": F("from_stage"),
+                "k2": F("to_stage"),
+            },
+            where=Q(from_entered_at__isnull=False),
+        ),
+        # Terminations by the stage left and the reason given.
+        Spec(
+            "termination",
+            DealStageChange,
+            "at",
+            {
+                "branch_id": F("branch_id"),
+                "source": F("source"),
+                "line": F("service_line"),
+                "k1": F("from_stage"),
+                "k2": Substr("termination_reason", 1, 200),
+            },
+            where=Q(to_stage__in=TERMINATED_STAGES),
+        ),
+        # Per manager: new deals, contracts (with fees) and terminations, by the stage entered.
+        Spec(
+            "manager_stage",
+            DealStageChange,
+            "at",
+            {"branch_id": F("branch_id"), "manager_id": F("manager_id"), "k1": F("to_stage"), "k2": F("from_stage")},
+            amount="fee",
+            where=Q(from_stage="") | Q(to_stage__in=CONTRACT_STAGES + TERMINATED_STAGES),
+        ),
+        Spec(
+            "payment",
+            Payment,
+            "paid_on",
+            {"branch_id": F("branch_id"), "source": F("source"), "line": F("service_line")},
+            amount="amount",
+        ),
+        Spec(
+            "manager_payment",
+            Payment,
+            "paid_on",
+            {"branch_id": F("branch_id"), "manager_id": F("manager_id")},
+            amount="amount",
+        ),
+    ]
+}
+
+
+def _grouped(spec: Spec, qs, by: tuple[str, ...], *, by_day: bool = False) -> list[dict]:
+    """`qs` (rows of the spec's model) summed by the fact's dims `by` ("day" among them, or `by_day`): dicts
+    with those keys, "n" and "amount"."""
+    by_day = by_day or "day" in by
+    exprs = {dim: spec.dims.get(dim, Value(0) if dim.endswith("_id") else Value("")) for dim in by if dim != "day"}
+    if by_day:
+        exprs["day"] = (
+            TruncDate(spec.date_field, tzinfo=timezone.get_current_timezone()) if spec.is_datetime else F("paid_on")
+        )
+    # With nothing to group by, one group: a constant (values() of no fields would be every field).
+    names = {f"_{k}": v for k, v in exprs.items()} or {"_all": Value(1)}
+    rows = (
+        qs.filter(spec.where)
+        .order_by()
+        .annotate(**names)
+        .values(*names)
+        .annotate(n=Count("id"), amount=Sum(spec.amount) if spec.amount else Value(Decimal("0")))
+    )
+    return [
+        {k[1:]: row[k] for k in names if k != "_all"} | {"n": row["n"], "amount": row["amount"] or Decimal("0")}
+        for row in rows
+    ]
+
+
+# --- refresh (writes) ---------------------------------------------------------------------------
+
+
+def _settle() -> bool:
+    """Wait until every transaction that began before now has ended, so no row with an id below the ones
+    just seen can still appear (ids are taken at insert, rows become visible at commit). PostgreSQL only:
+    SQLite has one writer at a time. False if they did not end within SETTLE_TIMEOUT."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cur:
+        cur.execute("SELECT clock_timestamp()")
+        (since,) = cur.fetchone()
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while True:
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                "AND datname = current_database() AND backend_xid IS NOT NULL AND xact_start <= %s",
+                [since],
+            )
+            if cur.fetchone()[0] == 0:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
+def _upsert(spec: Spec, rows: list[dict]) -> None:
+    """Add day rows and their months to the rollup: one statement per thousand keys."""
+    months = defaultdict(lambda: [0, Decimal("0")])
+    keyed = []
+    for row in rows:
+        dims = tuple(row.get(d, 0 if d.endswith("_id") else "") or (0 if d.endswith("_id") else "") for d in DIMS)
+        keyed.append(("d", row["day"], dims, row["n"], row["amount"]))
+        month = months[(row["day"].replace(day=1), dims)]
+        month[0] += row["n"]
+        month[1] += row["amount"]
+    keyed += [("m", day, dims, n, amount) for (day, dims), (n, amount) in months.items()]
+    table = Fact._meta.db_table
+    columns = ("fact", "grain", "day", *DIMS, "n", "amount")
+    key = ", ".join(("fact", "grain", "day", *DIMS))
+    with connection.cursor() as cur:
+        for start in range(0, len(keyed), 1000):
+            chunk = keyed[start : start + 1000]
+            values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
+            params = [p for grain, day, dims, n, amount in chunk for p in (spec.name, grain, day, *dims, n, amount)]
+            cur.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} "
+                f"ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + excluded.n, "
+                f"amount = {table}.amount + excluded.amount",
+                params,
+            )
+
+
+def refresh(names=None) -> dict[str, int]:
+    """Roll the source rows past each fact's watermark into its sums; returns how many rows each took in.
+    Safe to run at any time and concurrently: the watermark row is locked while a fact moves it."""
+    taken = {}
+    tops = {name: SPECS[name].model.objects.aggregate(top=Max("id"))["top"] or 0 for name in names or SPECS}
+    if not _settle():
+        return taken
+    for name, top in tops.items():
+        spec = SPECS[name]
+        with transaction.atomic():
+            FactWatermark.objects.get_or_create(fact=name)
+            mark = FactWatermark.objects.select_for_update().get(fact=name)
+            low, taken[name] = mark.last_id, 0
+            while low < top:
+                high = min(low + REFRESH_BATCH, top)
+                rows = _grouped(spec, spec.model.objects.filter(id__gt=low, id__lte=high), DIMS, by_day=True)
+                _upsert(spec, rows)
+                taken[name] += sum(row["n"] for row in rows)
+                low = high
+            if top > mark.last_id:
+                mark.last_id = top
+                mark.save(update_fields=["last_id"])
+    return taken
+
+
+# --- reading (selectors) ------------------------------------------------------------------------
+
+
+def _watermark(name: str) -> int:
+    """The fact's watermark, held (FOR SHARE) until the reader's transaction ends: a refresh waits, so the
+    rollup and the raw rows past the watermark are read as of one moment."""
+    table = FactWatermark._meta.db_table
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT last_id FROM {table} WHERE fact = %s{lock}", [name])
+        row = cur.fetchone()
+    return row[0] if row else 0
+
+
+def _split(date_from: date, date_to: date) -> tuple[list[date], list[tuple[date, date]]]:
+    """The period as whole months (their first days) and day ranges at its ends."""
+    months, days = [], []
+    month = date_from.replace(day=1)
+    while month <= date_to:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        first, last = max(month, date_from), min(following - timedelta(days=1), date_to)
+        if first == month and last == following - timedelta(days=1):
+            months.append(month)
+        else:
+            days.append((first, last))
+        month = following
+    return months, days
+
+
+def _raw_period(spec: Spec, qs, date_from: date, date_to: date):
+    if not spec.is_datetime:
+        return qs.filter(paid_on__gte=date_from, paid_on__lte=date_to)
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(date_from, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    return qs.filter(**{f"{spec.date_field}__gte": start, f"{spec.date_field}__lt": end})
+
+
+def sums(name: str, user, filters: Filters, by: tuple[str, ...], **where) -> dict[tuple, dict]:
+    """The fact's rows in the filters' period, visible to `user` and under the filters, summed by the
+    dims `by`: {(values of by…): {"n": …, "amount": …}}. `where` narrows dims further (dim__in=[…])."""
+    spec = SPECS[name]
+    lacking = (filters.manager_id and "manager_id" not in spec.dims) or (
+        (filters.source or filters.pipeline) and "source" not in spec.dims
+    )
+    raw = spec.model.objects.filter(access.analytics_rows_q(user, branch="branch"))
+    if filters.branch_id:
+        raw = raw.filter(branch_id=filters.branch_id)
+    if filters.manager_id:
+        raw = raw.filter(manager_id=filters.manager_id)
+    if filters.source:
+        raw = raw.filter(source=filters.source)
+    if filters.pipeline:
+        raw = raw.filter(service_line=filters.pipeline)
+    for lookup, value in where.items():
+        dim, _, op = lookup.partition("__")
+        raw = raw.filter(**{f"{_raw_name(spec, dim)}__{op or 'exact'}": value})
+    raw = _raw_period(spec, raw, filters.date_from, filters.date_to)
+    totals = defaultdict(lambda: {"n": 0, "amount": Decimal("0")})
+
+    def add(rows):
+        for row in rows:
+            total = totals[tuple(row[d] for d in by)]
+            total["n"] += row["n"]
+            total["amount"] += row["amount"] or Decimal("0")
+
+    if lacking:
+        add(_grouped(spec, raw, by))
+        return dict(totals)
+    # One transaction for the watermark and both reads (a savepoint is not needed inside the caller's).
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        mark = _watermark(name)
+        add(_rolled(name, user, filters, by, where))
+        add(_grouped(spec, raw.filter(id__gt=mark), by))
+    return dict(totals)
+
+
+def _rolled(name: str, user, filters: Filters, by: tuple[str, ...], where: dict):
+    months, days = _split(filters.date_from, filters.date_to)
+    period = Q(grain="m", day__in=months) if months else Q(pk__in=[])
+    for first, last in days:
+        period |= Q(grain="d", day__gte=first, day__lte=last)
+    rolled = Fact.objects.filter(period, fact=name).filter(access.analytics_rows_q(user, branch="branch"))
+    if filters.branch_id:
+        rolled = rolled.filter(branch_id=filters.branch_id)
+    if filters.manager_id:  # only facts with the dim come here
+        rolled = rolled.filter(manager_id=filters.manager_id)
+    if filters.source:
+        rolled = rolled.filter(source=filters.source)
+    if filters.pipeline:
+        rolled = rolled.filter(line=filters.pipeline)
+    return rolled.filter(**where).order_by().values(*(by or ["fact"])).annotate(n=Sum("n"), amount=Sum("amount"))
+
+
+def _raw_name(spec: Spec, dim: str) -> str:
+    """The source field behind a dim, for filtering raw rows."""
+    expr = spec.dims[dim]
+    return expr.name if isinstance(expr, F) else dim
