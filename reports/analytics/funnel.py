@@ -88,15 +88,16 @@ def _total(sums: dict, key) -> dict:
 def _stages_table(user, filters, happened, cohort, days_in) -> Table:
     now = timezone.now()
     cutoff = now - timedelta(days=filters.stuck_days)
-    stuck = {
-        r["stage"]: r["n"]
-        for r in _deals(user, filters)
-        .filter(stage_changed_at__lt=cutoff)
-        .exclude(stage__in=CLOSED)
-        .order_by()
-        .values("stage")
-        .annotate(n=Count("id"))
-    }
+    # One count per open stage, glued with UNION ALL: each is a range of the board's index (stage,
+    # stage_changed_at), where one count over every open stage makes the planner read the whole table.
+    deals = _deals(user, filters).filter(stage_changed_at__lt=cutoff).order_by()
+    counts = [
+        deals.filter(stage=stage).values("stage").annotate(n=Count("id"))
+        for line in _lines(filters)
+        for stage in COLUMNS[line]
+        if stage not in CLOSED
+    ]
+    stuck = {r["stage"]: r["n"] for r in counts[0].union(*counts[1:], all=True)} if counts else {}
     rows = []
     for line in _lines(filters):
         order = ORDER[line]
@@ -270,13 +271,22 @@ def _losses_table(user, filters, start, end) -> Table:
 def _stuck_table(user, filters) -> Table:
     """The longest-stuck deals, so a head can open them: per open stage the oldest few by the stage's index."""
     cutoff = timezone.now() - timedelta(days=filters.stuck_days)
-    deals = _deals(user, filters).filter(stage_changed_at__lt=cutoff).select_related("client", "manager")
-    found = []
+    deals = _deals(user, filters).filter(stage_changed_at__lt=cutoff)
+    ids = []
     for line in _lines(filters):
         for stage in COLUMNS[line]:
             if stage not in CLOSED:
-                found += deals.filter(stage=stage).order_by("stage_changed_at", "id")[:STUCK_LIST]
-    found.sort(key=lambda d: (d.stage_changed_at, d.pk))
+                # Ids first, by the board's index (stage, -stage_changed_at, -id) read backwards, with no join:
+                # joined, the planner may walk the index of all moves instead, which for a stage reached late in
+                # a deal's life (in court) means most of a million rows before the first match.
+                ids += (
+                    deals.filter(stage=stage)
+                    .order_by("-stage", "stage_changed_at", "id")
+                    .values_list("pk", flat=True)[:STUCK_LIST]
+                )
+    found = sorted(
+        Deal.objects.filter(pk__in=ids).select_related("client", "manager"), key=lambda d: (d.stage_changed_at, d.pk)
+    )
     now = timezone.now()
     rows = [
         {
