@@ -59,6 +59,7 @@ def build(user, filters: Filters) -> Dashboard:
     happened = _total(moves, lambda key: (key[2], key[3]))
     # Transitions of the deals that entered a stage in the period.
     cohort = {key: v["n"] for key, v in rollup.sums("cohort", user, filters, ("k1", "k2")).items()}
+    leads = _lead_figures(user, filters, start, end)
     days_in = {stage: seconds / 86400 for stage, seconds in medians(in_period, "from_stage", "seconds_in_from").items()}
     return Dashboard(
         slug="funnel",
@@ -66,10 +67,10 @@ def build(user, filters: Filters) -> Dashboard:
         filters=filters,
         tables=[
             _stages_table(user, filters, {k: v["n"] for k, v in happened.items()}, cohort, days_in),
-            _lead_table(user, filters, start, end),
+            _lead_table(leads),
             _losses_table(user, filters, start, end),
             _stuck_table(user, filters),
-            _sources_table(user, filters, moves, start, end),
+            _sources_table(user, filters, moves, leads),
             _people_table(user, filters, moves),
         ],
     )
@@ -140,16 +141,26 @@ def _stages_table(user, filters, happened, cohort, days_in) -> Table:
     )
 
 
-def _lead_table(user, filters, start, end) -> Table:
+def _lead_figures(user, filters, start, end) -> dict[str, dict]:
+    """The period's leads by source and what became of them: one pass for the lead table and the sources."""
     leads = leads_in(
         user, filters, Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
     )
-    figures = leads.aggregate(
-        leads=Count("id"),
-        converted=Count("id", filter=Q(deal__isnull=False)),
-        contracted=Count("id", filter=Q(deal__contract_date__isnull=False)),
-        closed=Count("id", filter=Q(status__in=[Lead.Status.CLOSED, Lead.Status.NON_TARGET])),
-    )
+    return {
+        r.pop("source"): r
+        for r in leads.order_by()
+        .values("source")
+        .annotate(
+            leads=Count("id"),
+            converted=Count("id", filter=Q(deal__isnull=False)),
+            contracted=Count("id", filter=Q(deal__contract_date__isnull=False)),
+            closed=Count("id", filter=Q(status__in=[Lead.Status.CLOSED, Lead.Status.NON_TARGET])),
+        )
+    }
+
+
+def _lead_table(by_source: dict[str, dict]) -> Table:
+    figures = {k: sum(r[k] for r in by_source.values()) for k in ("leads", "converted", "contracted", "closed")}
     rows = [
         {"step": "Обращения за период", "count": figures["leads"], "share": 100.0 if figures["leads"] else None},
         {
@@ -317,16 +328,7 @@ def contract_stages(filters) -> list[str]:
     return [CONTRACT_STAGE[line] for line in _lines(filters)]
 
 
-def _sources_table(user, filters, moves, start, end) -> Table:
-    leads = leads_in(
-        user, filters, Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
-    )
-    by_leads = {
-        r["source"]: r
-        for r in leads.order_by()
-        .values("source")
-        .annotate(leads=Count("id"), contracted=Count("id", filter=Q(deal__contract_date__isnull=False)))
-    }
+def _sources_table(user, filters, moves, by_leads) -> Table:
     signed = contract_stages(filters)
     new_deals = _total({k: v for k, v in moves.items() if k[2] == ""}, lambda key: key[1])
     contracts = _total({k: v for k, v in moves.items() if k[3] in signed}, lambda key: key[1])
