@@ -522,8 +522,9 @@ def schedules_and_payments() -> None:
     paid early. One payment per (partly) paid instalment, a week either side of its due date (an early
     one in the last three weeks), never before the contract."""
     sql(f"""
-        INSERT INTO deals_instalment (deal_id, due_date, amount, paid_amount)
-        SELECT d.id, i.due, d.fee / k.k,
+        INSERT INTO deals_instalment (deal_id, due_date, amount, branch_id, manager_id, source, service_line,
+            paid_amount)
+        SELECT d.id, i.due, d.fee / k.k, d.branch_id, d.manager_id, d.source, d.service_line,
                CASE WHEN i.due < current_date - 90 THEN
                         CASE WHEN p.n < 97 THEN d.fee / k.k
                              WHEN p.n < 98 THEN round(d.fee / k.k / 2, 2) ELSE 0 END

@@ -393,6 +393,8 @@ def deal_reassign(*, deal: Deal, manager: User, by: User) -> Deal:
     deal.save(update_fields=["manager", "branch"])
     _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=deal.stage, delta=1, fee=deal.fee)
     Client.objects.filter(pk=deal.client_id).update(manager=manager, branch_id=manager.branch_id)
+    # The schedule follows the deal: overdue instalments are the new manager's to collect.
+    Instalment.objects.filter(deal=deal).update(manager=manager, branch_id=manager.branch_id)
     timeline_add(
         client=deal.client,
         deal=deal,
@@ -529,7 +531,18 @@ def schedule_set(*, deal: Deal, by: User, items: list[tuple[date, Decimal]]) -> 
         raise DomainError(f"Сумма графика {rub(total)} не равна стоимости услуг {rub(deal.fee)}.", field="items")
     Instalment.objects.filter(deal=deal).delete()
     created = Instalment.objects.bulk_create(
-        [Instalment(deal=deal, due_date=due, amount=amount) for due, amount in sorted(items)]
+        [
+            Instalment(
+                deal=deal,
+                due_date=due,
+                amount=amount,
+                branch_id=deal.branch_id,
+                manager_id=deal.manager_id,
+                source=deal.source,
+                service_line=deal.service_line,
+            )
+            for due, amount in sorted(items)
+        ]
     )
     _reallocate(deal)
     audit_record(

@@ -1,10 +1,11 @@
 """Payments, plan and fact: money expected by the fee schedules and money received, month by month, how
 much of each month's instalments is collected, and the overdue instalments as of today.
 
-Instalments and payments belong to a deal: the access scope and the filters (branch, manager, source,
-pipeline) go through the deal, as it is now. The period is a range on an index of each table
-(instalment_due, payment_register); the overdue figures read the partial index of unpaid instalments.
-Five queries, whatever the data size.
+Instalments carry their deal's branch, manager, source and line as they are now (deal_reassign moves
+them), so the access scope and the filters need no join to the deals: the period is a range on the covering
+index `instalment_due` (or `instalment_branch_due` for a head), the overdue figures read the covering partial
+index of unpaid instalments. Money received is the rollup's (reports/analytics/rollup.py), credited to the
+branch and manager of the deal on the day of the payment. Seven queries, whatever the data size.
 """
 
 from collections import defaultdict
@@ -48,15 +49,7 @@ def _money(value) -> Decimal:
 
 def instalments(user, filters: Filters) -> QuerySet[Instalment]:
     """Instalments of the deals `user` may read, under the filters."""
-    return scoped(
-        Instalment.objects.all(),
-        user,
-        filters,
-        branch="deal__branch",
-        manager="deal__manager",
-        source="deal__source",
-        line="deal__service_line",
-    )
+    return scoped(Instalment.objects.all(), user, filters, line="service_line")
 
 
 def build(user, filters: Filters) -> Dashboard:
@@ -136,7 +129,7 @@ def _months_table(user, filters: Filters) -> Table:
 def _overdue_table(user, filters: Filters, overdue: QuerySet[Instalment], today: date) -> Table:
     """By manager (by branch for the director without a branch or manager filter): overdue count and sum."""
     by_branch = access.analytics_branch(user) is None and not filters.branch_id and not filters.manager_id
-    key = "deal__branch_id" if by_branch else "deal__manager_id"
+    key = "branch_id" if by_branch else "manager_id"
     grouped = {
         r[key]: r
         for r in overdue.order_by()

@@ -7,7 +7,7 @@ from django.utils import timezone
 from crm.errors import DomainError
 from deals.models import Instalment, Payment
 from deals.selectors import deal_get_for_user, deal_money
-from deals.services import deal_move_to_stage, payment_record, schedule_set
+from deals.services import deal_move_to_stage, deal_reassign, payment_record, schedule_set
 from tests.factories import contract_data, make_deal
 
 
@@ -75,3 +75,22 @@ def test_colleague_cannot_record_payment(contracted, manager2_msk):
     with pytest.raises(DomainError, match="Нет доступа"):
         payment_record(deal=contracted, by=manager2_msk, paid_on=date(2026, 11, 1), amount=Decimal("1"), method="cash")
     assert Payment.objects.count() == 0
+
+
+def test_a_reassigned_deal_takes_its_schedule_and_leaves_its_payments(contracted, manager_msk, manager_spb, director):
+    """Instalments carry the deal's branch and manager as now (who collects the overdue money); a payment keeps
+    those of the day it came in (who is credited with it)."""
+    today = timezone.localdate()
+    schedule_set(
+        deal=contracted,
+        by=manager_msk,
+        items=[(today - timedelta(days=10), Decimal("60000")), (today + timedelta(days=20), Decimal("60000"))],
+    )
+    payment_record(deal=contracted, by=manager_msk, paid_on=today, amount=Decimal("1000"), method="card")
+    deal_reassign(deal=contracted, manager=manager_spb, by=director)
+    schedule = set(
+        Instalment.objects.filter(deal=contracted).values_list("manager", "branch", "source", "service_line")
+    )
+    assert schedule == {(manager_spb.pk, manager_spb.branch_id, contracted.source, contracted.service_line)}
+    payment = Payment.objects.get(deal=contracted)
+    assert (payment.manager_id, payment.branch_id) == (manager_msk.pk, manager_msk.branch_id)
