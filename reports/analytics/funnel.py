@@ -60,7 +60,11 @@ def build(user, filters: Filters) -> Dashboard:
     # Transitions of the deals that entered a stage in the period.
     cohort = {key: v["n"] for key, v in rollup.sums("cohort", user, filters, ("k1", "k2")).items()}
     leads = _lead_figures(user, filters, start, end)
-    days_in = {stage: seconds / 86400 for stage, seconds in medians(in_period, "from_stage", "seconds_in_from").items()}
+    # The whole firm's medians from the rollup's buckets and the middle rows; a narrower view's from its rows.
+    seconds_in = rollup.stage_medians(user, filters)
+    if seconds_in is None:
+        seconds_in = medians(in_period, "from_stage", "seconds_in_from")
+    days_in = {stage: seconds / 86400 for stage, seconds in seconds_in.items()}
     return Dashboard(
         slug="funnel",
         title=TITLE,

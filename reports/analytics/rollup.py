@@ -23,8 +23,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q, Sum, Value
-from django.db.models.functions import Substr, TruncDate
+from django.db.models import CharField, Count, F, Func, Max, Q, Sum, Value
+from django.db.models.functions import Cast, Substr, TruncDate
 from django.utils import timezone
 
 from crm import access
@@ -34,6 +34,9 @@ from reports.analytics.base import Filters
 from reports.models import Fact, FactWatermark
 
 DIMS = ("branch_id", "manager_id", "source", "line", "k1", "k2")
+# Lower bounds (seconds) of the time-in-stage buckets, a quarter apart from one minute to beyond three years:
+# bucket b ≥ 1 holds [DURATION_BOUNDS[b - 1], DURATION_BOUNDS[b]), bucket 0 anything under a minute.
+DURATION_BOUNDS = [round(60 * 1.25**i) for i in range(66)]
 CONTRACT_STAGES = [ORDER[line][1] for line in ServiceLine]
 TERMINATED_STAGES = list(TERMINATED.values())
 # Source ids per refresh step: bounded memory whatever the backlog (the first refresh of a big database).
@@ -53,6 +56,7 @@ class Spec:
     dims: dict
     amount: str | None = None
     where: Q = field(default_factory=Q)
+    postgresql_only: bool = False
 
     @property
     def is_datetime(self) -> bool:
@@ -119,6 +123,20 @@ SPECS = {
             "paid_on",
             {"branch_id": F("branch_id"), "source": F("source"), "line": F("service_line")},
             amount="amount",
+        ),
+        # Time in stage by bucket, for the medians (stage_medians): the whole firm only, no branch or source,
+        # and on PostgreSQL only (width_bucket); anything narrower is a median over the raw rows.
+        Spec(
+            "duration",
+            DealStageChange,
+            "at",
+            {
+                "line": F("service_line"),
+                "k1": F("from_stage"),
+                "k2": Cast(Func(F("seconds_in_from"), Value(DURATION_BOUNDS), function="width_bucket"), CharField()),
+            },
+            where=Q(seconds_in_from__isnull=False),
+            postgresql_only=True,
         ),
         Spec(
             "manager_payment",
@@ -212,7 +230,8 @@ def refresh(names=None) -> dict[str, int]:
     """Roll the source rows past each fact's watermark into its sums; returns how many rows each took in.
     Safe to run at any time and concurrently: the watermark row is locked while a fact moves it."""
     taken = {}
-    tops = {name: SPECS[name].model.objects.aggregate(top=Max("id"))["top"] or 0 for name in names or SPECS}
+    names = [n for n in names or SPECS if connection.vendor == "postgresql" or not SPECS[n].postgresql_only]
+    tops = {name: SPECS[name].model.objects.aggregate(top=Max("id"))["top"] or 0 for name in names}
     if not _settle():
         return taken
     for name, top in tops.items():
@@ -275,8 +294,12 @@ def sums(name: str, user, filters: Filters, by: tuple[str, ...], **where) -> dic
     """The fact's rows in the filters' period, visible to `user` and under the filters, summed by the
     dims `by`: {(values of by…): {"n": …, "amount": …}}. `where` narrows dims further (dim__in=[…])."""
     spec = SPECS[name]
-    lacking = (filters.manager_id and "manager_id" not in spec.dims) or (
-        (filters.source or filters.pipeline) and "source" not in spec.dims
+    narrowed_to_branch = filters.branch_id or access.analytics_branch(user)
+    lacking = (
+        (filters.manager_id and "manager_id" not in spec.dims)
+        or (filters.source and "source" not in spec.dims)
+        or (filters.pipeline and "line" not in spec.dims)
+        or (narrowed_to_branch and "branch_id" not in spec.dims)
     )
     raw = spec.model.objects.filter(access.analytics_rows_q(user, branch="branch"))
     if filters.branch_id:
@@ -331,3 +354,52 @@ def _raw_name(spec: Spec, dim: str) -> str:
     """The source field behind a dim, for filtering raw rows."""
     expr = spec.dims[dim]
     return expr.name if isinstance(expr, F) else dim
+
+
+def stage_medians(user, filters: Filters) -> dict[str, float] | None:
+    """The exact median of time in stage (seconds) of the moves in the period, per stage left, for the whole
+    firm: the buckets' counts from the rollup find which bucket holds the middle rank, then one query reads
+    just the middle value(s) from the index of durations (stage_change_duration), a bucket's worth of rows
+    instead of a year's. None when the filters narrow the rows (a branch, a manager, a source) or off
+    PostgreSQL: the caller takes the median of the raw rows then."""
+    if connection.vendor != "postgresql" or filters.manager_id or filters.source:
+        return None
+    if filters.branch_id or access.analytics_branch(user):
+        return None
+    buckets = defaultdict(dict)
+    for (stage, bucket), value in sums("duration", user, filters, ("k1", "k2")).items():
+        buckets[stage][int(bucket)] = value["n"]
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(filters.date_from, datetime.min.time(), tzinfo=tz)
+    end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    middles = []
+    for stage, counts in buckets.items():
+        total = sum(counts.values())
+        if not total:
+            continue
+        # PERCENTILE_CONT(0.5): the middle value, or the mean of the two middle ones.
+        first = (total + 1) // 2 if total % 2 else total // 2
+        below = 0
+        for bucket in sorted(counts):
+            if below + counts[bucket] >= first:
+                break
+            below += counts[bucket]
+        rows = DealStageChange.objects.filter(
+            from_stage=stage, seconds_in_from__isnull=False, at__gte=start, at__lt=end
+        )
+        if bucket > 0:
+            rows = rows.filter(seconds_in_from__gte=DURATION_BOUNDS[bucket - 1])
+        if filters.pipeline:
+            rows = rows.filter(service_line=filters.pipeline)
+        skip = first - below - 1
+        take = 1 if total % 2 else 2
+        middles.append(
+            rows.order_by("seconds_in_from")
+            .annotate(stage=Value(stage, output_field=CharField()))
+            .values_list("stage", "seconds_in_from")[skip : skip + take]
+        )
+    found = defaultdict(list)
+    if middles:
+        for stage, seconds in middles[0].union(*middles[1:], all=True):
+            found[stage].append(seconds)
+    return {stage: sum(values) / len(values) for stage, values in found.items()}

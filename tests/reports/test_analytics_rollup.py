@@ -8,20 +8,23 @@ and the figures move by exactly them.
 """
 
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
 
 from crm.models import User
 from deals.models import Deal, DealStageChange, Payment
 from deals.services import deal_move_to_stage, payment_record
 from reports.analytics import rollup
 from reports.analytics.base import Filters
+from reports.analytics.funnel import stage_changes
 from reports.analytics.registry import DASHBOARDS
+from reports.analytics.stats import medians
 from reports.models import Fact, FactWatermark
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +120,63 @@ def test_a_period_is_whole_months_and_days_at_its_ends():
         [],
         [(date(2026, 12, 31), date(2026, 12, 31)), (date(2027, 1, 1), date(2027, 1, 1))],
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the buckets are PostgreSQL's width_bucket")
+def test_the_medians_from_buckets_equal_percentile_cont(office):
+    """The firm's median time in stage from the rollup's buckets and the middle rows equals PostgreSQL's own
+    PERCENTILE_CONT over the raw rows: before the rollup (every bucket counted raw) and after it."""
+    director = office["director"]
+    with time_machine.travel(NOW, tick=False):
+        for refreshed in (False, True):
+            if refreshed:
+                rollup.refresh()
+            for start, end in PERIODS + [(date(2026, 1, 1), date(2026, 11, 24))]:
+                for pipeline in ("", "db", "du"):
+                    filters = Filters(date_from=start, date_to=end, pipeline=pipeline)
+                    raw = medians(
+                        stage_changes(director, filters).filter(at__gte=_moscow(start), at__lt=_moscow(end, 1)),
+                        "from_stage",
+                        "seconds_in_from",
+                    )
+                    assert rollup.stage_medians(director, filters) == raw, (start, end, pipeline)
+        # A head's view is narrowed to a branch: the medians are the raw rows' (None here).
+        assert rollup.stage_medians(office["rop.msk"], Filters(date_from=date(2026, 11, 1), date_to=NOW.date())) is None
+
+
+def _moscow(day, plus=0):
+    return datetime.combine(day + timedelta(days=plus), datetime.min.time(), tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the buckets are PostgreSQL's width_bucket")
+def test_the_medians_hold_for_odd_and_even_counts_across_buckets(office):
+    """Many moves with times spread over the buckets (ties, bucket bounds, under a minute): the middle rank
+    falls anywhere, and for an even count the two middle values may sit in different buckets."""
+    director = office["director"]
+    deal = Deal.objects.filter(stage="db_in_work").order_by("pk").first()
+    filters = Filters(date_from=date(2026, 11, 1), date_to=date(2026, 11, 24))
+    at = datetime(2026, 11, 10, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+    seconds, value = [], 7
+    for _ in range(301):
+        value = (value * 1103515245 + 12345) % 2**31
+        seconds.append(value % 9_000_000)
+    seconds += rollup.DURATION_BOUNDS[:5] + [59, 0, 75, 75]
+    with time_machine.travel(NOW, tick=False):
+        for n, duration in enumerate(seconds):
+            DealStageChange.objects.create(
+                deal=deal,
+                service_line="db",
+                from_stage="db_prep_court",
+                to_stage="db_in_court",
+                at=at,
+                from_entered_at=at - timedelta(seconds=duration),
+                seconds_in_from=duration,
+                source=deal.source,
+                manager_id=deal.manager_id,
+                branch_id=deal.branch_id,
+            )
+            if n % 37 == 0 or n >= len(seconds) - 3:
+                in_period = stage_changes(director, filters).filter(at__gte=_moscow(filters.date_from), at__lt=NOW)
+                assert rollup.stage_medians(director, filters) == medians(in_period, "from_stage", "seconds_in_from")
+            if n % 100 == 50:
+                rollup.refresh()
