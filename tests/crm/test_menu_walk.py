@@ -65,12 +65,13 @@ WALK_QUERIES = {
     # «Отчёты» (+9 heads and director: the branch day; +15 managers: the day's figures, counted live).
     # «Входящие» opens the incoming register (+4: session, user, counters, the page of rows; +1 heads, +2
     # director and admin: the filters' branches and managers).
-    # «Аналитика» opens the funnel (+27 director, +29 heads: tests/test_query_counts.py; rop.spb 28: no
-    # St Petersburg deal moved this month, so no managers' names to look up).
-    "director": 131,  # + «ПР ждут моего решения» on the home page
+    # «Аналитика» opens the funnel (+31 director, +36 heads: tests/test_query_counts.py; rop.spb 35: no
+    # St Petersburg deal moved this month, so no managers' names to look up). On PostgreSQL the director's
+    # medians of the whole firm read the rollup's buckets and the middle rows (+3).
+    "director": {"sqlite": 136, "postgresql": 139},  # + «ПР ждут моего решения» on the home page
     "admin": 66,
-    "rop.msk": 113,
-    "rop.spb": 112,
+    "rop.msk": 121,
+    "rop.spb": 120,
     "manager.msk": 84,
     "manager2.msk": 84,
     "manager.spb": 83,
@@ -108,4 +109,6 @@ def test_every_menu_link_answers_200_at_a_pinned_cost(demo_office, web, login):
             answers[url] = web.get(url, follow=True).status_code
             per_page[url] = len(walk.captured_queries) - before
     assert answers == {url: 200 for _, url in menu}
-    assert len(walk.captured_queries) == WALK_QUERIES[login], per_page
+    pinned = WALK_QUERIES[login]
+    pinned = pinned[connection.vendor] if isinstance(pinned, dict) else pinned
+    assert len(walk.captured_queries) == pinned, per_page
