@@ -418,16 +418,18 @@ def leads(deals: int, managers: int) -> None:
         f"""
         INSERT INTO leads_lead (source, name, phone, phone_norm, email, email_norm, message, service_line, status,
             routed_to_office, non_target_reason, close_reason, closed_at, closed_by_id, created_at, assigned_to_id,
-            branch_id, client_id, deal_id, idempotency_fingerprint{", first_response_at" if response else ""})
+            branch_id, client_id, deal_id, idempotency_fingerprint,
+            contract_signed{", first_response_at" if response else ""})
         SELECT source, name, '+7 ' || substr(phone, 2, 3) || ' ' || substr(phone, 5), phone, '', '', message,
                service_line, status, status = 'non_target', non_target_reason, close_reason, closed_at,
-               closed_by_id, created_at, manager_id, branch_id, client_id, deal_id, ''
+               closed_by_id, created_at, manager_id, branch_id, client_id, deal_id, '', contract_signed
                {", first_response_at" if response else ""}
         FROM (
             SELECT d.source, c.display_name AS name, '7916' || lpad(d.client_id::text, 7, '0') AS phone,
                    'Нужна консультация' AS message, d.service_line, 'converted' AS status,
                    '' AS non_target_reason, '' AS close_reason, NULL::timestamptz AS closed_at,
                    NULL::bigint AS closed_by_id, l.created_at, d.manager_id, d.branch_id, d.client_id, d.id AS deal_id,
+                   d.contract_date IS NOT NULL AS contract_signed,
                    l.created_at + make_interval(mins => mod(d.id * 7, 60)::int) AS first_response_at
             FROM deals_deal d
             JOIN crm_client c ON c.id = d.client_id
@@ -442,7 +444,7 @@ def leads(deals: int, managers: int) -> None:
                    CASE WHEN st.status = 'closed' THEN {pick(CLOSE_REASONS, "g / 7")} ELSE '' END,
                    CASE WHEN st.status = 'closed' THEN l.created_at + make_interval(hours => 1 + mod(g, 96)::int) END,
                    CASE WHEN st.status = 'closed' THEN m.id END,
-                   l.created_at, m.id, m.branch_id, NULL, NULL,
+                   l.created_at, m.id, m.branch_id, NULL, NULL, false,
                    CASE WHEN st.status <> 'new' THEN l.created_at + make_interval(mins => mod(g * 13, 600)::int) END
             FROM generate_series(1::bigint, %s) g
             JOIN bench_mgr m ON m.rn = mod(g * 31, {managers})

@@ -223,8 +223,9 @@ class Instalment(models.Model):
     # The deal's branch, manager, source and line as they are now (deal_reassign moves them with the deal):
     # the payments dashboard sums a year of instalments and the overdue ones by these from its indexes alone,
     # with no join to a million deals.
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", editable=False)
-    manager = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", editable=False)
+    # No single-column indexes: the composite ones below lead with these.
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
+    manager = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     source = models.CharField(max_length=10, choices=Deal.Source.choices, editable=False)
     service_line = models.CharField(max_length=2, choices=ServiceLine.choices, editable=False)
 
@@ -239,7 +240,7 @@ class Instalment(models.Model):
                 fields=["due_date"],
                 name="instalment_unpaid_due",
                 condition=Q(paid_amount__lt=F("amount")),
-                include=["branch", "manager", "source", "service_line", "deal", "amount", "paid_amount"],
+                include=["id", "branch", "manager", "source", "service_line", "deal", "amount", "paid_amount"],
             ),
             # Expected money by month (paid or not): the payments dashboard's period is a range on these.
             models.Index(
@@ -257,13 +258,6 @@ class Instalment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.due_date:%d.%m.%Y} {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if self.branch_id is None:
-            deal = self.deal
-            self.branch_id, self.manager_id = deal.branch_id, deal.manager_id
-            self.source, self.service_line = deal.source, deal.service_line
-        super().save(*args, **kwargs)
 
     @property
     def is_paid(self) -> bool:
@@ -284,11 +278,12 @@ class Payment(models.Model):
     comment = models.CharField("комментарий", max_length=300, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", verbose_name="внёс")
     recorded_at = models.DateTimeField(default=timezone.now)
-    # The deal's branch, manager, source and line when the money came in (copied by save()): the money is
+    # The deal's branch, manager, source and line when the money came in (payment_record copies them): it is
     # credited to whoever held the deal then, as the funnel credits a move, and the dashboards sum payments
     # by these with no join to a million deals.
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", editable=False)
-    manager = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", editable=False)
+    # No single-column indexes: the composite ones below lead with these.
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
+    manager = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     source = models.CharField(max_length=10, choices=Deal.Source.choices, editable=False)
     service_line = models.CharField(max_length=2, choices=ServiceLine.choices, editable=False)
 
@@ -306,13 +301,6 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paid_on:%d.%m.%Y} {self.amount}"
-
-    def save(self, *args, **kwargs):
-        if self.branch_id is None:
-            deal = self.deal
-            self.branch_id, self.manager_id = deal.branch_id, deal.manager_id
-            self.source, self.service_line = deal.source, deal.service_line
-        super().save(*args, **kwargs)
 
 
 class StageAutomation(models.Model):

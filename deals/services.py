@@ -15,7 +15,7 @@ from django.utils import timezone
 from clients.models import Client, ClientDocument, ClientPhone, TimelineEntry
 from clients.selectors import clients_visible_to
 from clients.services import client_create, document_add, timeline_add
-from crm import access, outbox
+from crm import access, outbox, relink
 from crm.errors import DomainError
 from crm.models import AuditEntry, User
 from crm.money import rub
@@ -346,7 +346,7 @@ def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = 
     cleaned = _clean_stage_data(deal, stage, data or {})
     _check_stage_documents(deal, stage)
     before = {f: _plain(getattr(deal, f)) for f in cleaned}
-    old_fee = deal.fee
+    old_fee, was_signed = deal.fee, deal.contract_date is not None
     for field, value in cleaned.items():
         setattr(deal, field, value)
     old_stage, entered_old_at, now = deal.stage, deal.stage_changed_at, timezone.now()
@@ -354,6 +354,9 @@ def deal_move_to_stage(*, deal: Deal, stage: str, by: User, data: dict | None = 
     deal.closed_at = now if stage in CLOSED else None
     deal.save()
     _record_stage_change(deal, from_stage=old_stage, entered_from_at=entered_old_at, at=now)
+    if deal.contract_date is not None and not was_signed:
+        # Apps above mark what the contract means to them (the request the deal came from: crm/relink.py).
+        relink.run("deal.contract_signed", deal=deal)
     _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=old_stage, delta=-1, fee=old_fee)
     _bump_counter(manager_id=deal.manager_id, branch_id=deal.branch_id, stage=stage, delta=1, fee=deal.fee)
     changes = {"stage": [old_stage, stage], **{f: [before[f], _plain(v)] for f, v in cleaned.items()}}
@@ -566,7 +569,16 @@ def payment_record(*, deal: Deal, by: User, paid_on: date, amount: Decimal, meth
     if deal.stage not in CONTRACTED and deal.stage not in (Stage.DB_TERMINATED, Stage.DU_TERMINATED):
         raise DomainError("Платёж можно внести только по заключённому договору.", field="deal")
     payment = Payment.objects.create(
-        deal=deal, paid_on=paid_on, amount=amount, method=method, comment=comment.strip(), recorded_by=by
+        deal=deal,
+        paid_on=paid_on,
+        amount=amount,
+        method=method,
+        comment=comment.strip(),
+        recorded_by=by,
+        branch_id=deal.branch_id,
+        manager_id=deal.manager_id,
+        source=deal.source,
+        service_line=deal.service_line,
     )
     _reallocate(deal)
     timeline_add(

@@ -10,3 +10,8 @@ class LeadsConfig(AppConfig):
         from leads import cards
 
         cards.register()
+        # A deal's contract, signed in `deals` (below), marks the request the deal came from.
+        from crm import relink
+        from leads import services
+
+        relink.contribute("deal.contract_signed", services.leads_of_signed_deal)

@@ -48,6 +48,8 @@ class Lead(models.Model):
     # The first time anyone answered the request by acting on it (a «дело» done, a deal made, closed, marked
     # non-target); routing or handing it to a manager is not an answer. Set once, never moved later.
     first_response_at = models.DateTimeField("первый ответ", null=True, blank=True)
+    # The deal made from this request has a signed contract (set by leads_of_signed_deal, never by hand).
+    contract_signed = models.BooleanField(default=False, editable=False)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # A retry token of the caller who sent it (`created_by`; none for mail and
     # telephony intake): unique per caller, so one caller's key never finds
@@ -69,8 +71,17 @@ class Lead(models.Model):
             models.Index(fields=["branch", "status", "-id"]),
             models.Index(fields=["routed_to_office", "status", "-id"]),
             # The dashboards' period over leads: the whole firm's, and a head's branch.
-            models.Index(fields=["created_at"], name="lead_created"),
-            models.Index(fields=["branch", "created_at"], name="lead_branch_created"),
+            # The dashboards' requests of a period: counted from the index alone (what became of each).
+            models.Index(
+                fields=["created_at"],
+                name="lead_created",
+                include=["id", "source", "status", "deal", "contract_signed", "branch", "assigned_to", "merged_into"],
+            ),
+            models.Index(
+                fields=["branch", "created_at"],
+                name="lead_branch_created",
+                include=["id", "source", "status", "deal", "contract_signed", "assigned_to", "merged_into"],
+            ),
             # The funnel's losses: leads closed in the period or marked non-target in it (an OR of the two).
             models.Index(fields=["status", "closed_at"], name="lead_status_closed"),
             models.Index(fields=["status", "created_at"], name="lead_status_created"),

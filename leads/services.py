@@ -589,3 +589,9 @@ def client_merge(*, survivor: Client, other: Client, by: User) -> Client:
     audit_record(actor=by, action=Action.UPDATE, target=other, changes={"merged_into": survivor.pk})
     outbox.publish("client.changed", key=survivor.pk, reason="объединение")
     return survivor
+
+
+def leads_of_signed_deal(*, deal) -> None:
+    """The deal made from these requests has its contract (crm/relink.py «deal.contract_signed»): the funnel's
+    «обращение → договор» counts them from this flag, with no join to a million deals."""
+    Lead.objects.filter(deal=deal, contract_signed=False).update(contract_signed=True)

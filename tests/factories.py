@@ -95,3 +95,21 @@ def make_firm(**overrides):
         "is_default": True,
     }
     return LegalEntity.objects.create(**(values | overrides))
+
+
+def make_payment(*, deal, paid_on, amount, method="cash", recorded_by):
+    """A payment row written straight (without payment_record's checks and reallocation), carrying the deal's
+    branch, manager, source and line as payment_record does."""
+    from deals.models import Payment
+
+    return Payment.objects.create(
+        deal=deal,
+        paid_on=paid_on,
+        amount=amount,
+        method=method,
+        recorded_by=recorded_by,
+        branch_id=deal.branch_id,
+        manager_id=deal.manager_id,
+        source=deal.source,
+        service_line=deal.service_line,
+    )

@@ -47,13 +47,14 @@ class Migration(migrations.Migration):
             model_name="payment",
             name="branch",
             field=models.ForeignKey(
-                editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crm.branch"
+                db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crm.branch"
             ),
         ),
         migrations.AddField(
             model_name="payment",
             name="manager",
             field=models.ForeignKey(
+                db_index=False,
                 editable=False,
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
@@ -78,14 +79,14 @@ class Migration(migrations.Migration):
             model_name="payment",
             name="branch",
             field=models.ForeignKey(
-                editable=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crm.branch"
+                db_index=False, editable=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crm.branch"
             ),
         ),
         migrations.AlterField(
             model_name="payment",
             name="manager",
             field=models.ForeignKey(
-                editable=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                db_index=False, editable=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
             ),
         ),
         migrations.AddIndex(

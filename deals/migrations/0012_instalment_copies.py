@@ -44,13 +44,14 @@ class Migration(migrations.Migration):
             model_name="instalment",
             name="branch",
             field=models.ForeignKey(
-                editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crm.branch"
+                db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crm.branch"
             ),
         ),
         migrations.AddField(
             model_name="instalment",
             name="manager",
             field=models.ForeignKey(
+                db_index=False,
                 editable=False,
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
@@ -75,14 +76,14 @@ class Migration(migrations.Migration):
             model_name="instalment",
             name="branch",
             field=models.ForeignKey(
-                editable=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crm.branch"
+                db_index=False, editable=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="crm.branch"
             ),
         ),
         migrations.AlterField(
             model_name="instalment",
             name="manager",
             field=models.ForeignKey(
-                editable=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                db_index=False, editable=False, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
             ),
         ),
         migrations.AddIndex(
@@ -90,7 +91,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=Q(paid_amount__lt=F("amount")),
                 fields=["due_date"],
-                include=["branch", "manager", "source", "service_line", "deal", "amount", "paid_amount"],
+                include=["id", "branch", "manager", "source", "service_line", "deal", "amount", "paid_amount"],
                 name="instalment_unpaid_due",
             ),
         ),

@@ -157,7 +157,8 @@ def _lead_figures(user, filters, start, end) -> dict[str, dict]:
         .annotate(
             leads=Count("id"),
             converted=Count("id", filter=Q(deal__isnull=False)),
-            contracted=Count("id", filter=Q(deal__contract_date__isnull=False)),
+            # The request's own flag (its deal signed): the count is read from the index of requests alone.
+            contracted=Count("id", filter=Q(contract_signed=True)),
             closed=Count("id", filter=Q(status__in=[Lead.Status.CLOSED, Lead.Status.NON_TARGET])),
         )
     }

@@ -17,11 +17,10 @@ from playwright.sync_api import Page, expect
 from activities.models import Activity
 from crm.models import Notification
 from crm.pipelines import Stage
-from deals.models import Payment
 from deals.services import deal_move_to_stage
 from reports.models import DailyReport, ReportQuestion
 from tests.e2e.helpers import enter_as
-from tests.factories import contract_data, make_deal
+from tests.factories import contract_data, make_deal, make_payment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +40,7 @@ def test_manager_files_head_reviews(
         )  # fmt: skip
     deal = make_deal(manager=manager_msk, last_name="Договорова")
     deal_move_to_stage(deal=deal, stage=Stage.DB_PREP_COURT, by=manager_msk, data=contract_data())
-    Payment.objects.create(
+    make_payment(
         deal=deal, paid_on=timezone.localdate(), amount=Decimal("15000"), method="cash", recorded_by=manager_msk
     )
     question = ReportQuestion.objects.create(branch=msk, text="Главное за день", required=True)

@@ -11,14 +11,13 @@ from django.utils import timezone
 from activities.models import Activity
 from crm.models import AuditEntry, Notification
 from crm.pipelines import Stage
-from deals.models import Payment
 from deals.services import deal_move_to_stage
 from leads.models import Lead
 from reports import selectors, services
 from reports.models import DailyReport, ReportQuestion
 from tasks.models import Task
 from tests.conftest import token_client
-from tests.factories import contract_data, make_deal
+from tests.factories import contract_data, make_deal, make_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +51,10 @@ def known_day(manager_msk, manager2_msk):
     other = make_deal(manager=manager2_msk, last_name="Чужой", phones=("+79160000099",))
     deal_move_to_stage(deal=other, stage=Stage.DB_PREP_COURT, by=manager2_msk, data=contract_data())
     today = timezone.localdate()
-    Payment.objects.create(deal=signed[0], paid_on=today, amount=Decimal("30000"), method="cash", recorded_by=m)
-    Payment.objects.create(deal=signed[1], paid_on=today, amount=Decimal("5000.25"), method="card", recorded_by=m)
-    Payment.objects.create(deal=signed[0], paid_on=today - timedelta(days=1), amount=1, method="cash", recorded_by=m)
-    Payment.objects.create(deal=other, paid_on=today, amount=Decimal("777"), method="cash", recorded_by=manager2_msk)
+    make_payment(deal=signed[0], paid_on=today, amount=Decimal("30000"), method="cash", recorded_by=m)
+    make_payment(deal=signed[1], paid_on=today, amount=Decimal("5000.25"), method="card", recorded_by=m)
+    make_payment(deal=signed[0], paid_on=today - timedelta(days=1), amount=1, method="cash", recorded_by=m)
+    make_payment(deal=other, paid_on=today, amount=Decimal("777"), method="cash", recorded_by=manager2_msk)
     Task.objects.create(title="Сделано", responsible=m, deadline=today, status=Task.Status.DONE, completed_at=now)
     Task.objects.create(title="Просрочено", responsible=m, deadline=today - timedelta(days=2))
     Task.objects.create(title="В срок", responsible=m, deadline=today)
