@@ -74,7 +74,12 @@ class Client(models.Model):
             models.Index(fields=["branch", "status", "-id"]),
             models.Index(fields=["search_key"]),
             # Losses for a period: clients that became abandoned, went to the pool or were lost.
-            models.Index(fields=["status", "status_changed_at"], name="client_status_changed"),
+            # Covering: the count by status, reason and branch is read from the index alone.
+            models.Index(
+                fields=["status", "status_changed_at"],
+                name="client_status_changed",
+                include=["id", "merged_into", "lost_reason", "branch", "manager"],
+            ),
         ]
 
     def __str__(self) -> str:

@@ -89,7 +89,8 @@ class Deal(models.Model):
             models.Index(fields=["manager", "-stage_changed_at", "-id"], name="deal_list_moved_own"),
             # Prefix search «А40-1234…»: pattern ops let LIKE 'x%' use the index on PostgreSQL.
             models.Index(fields=["case_number"], name="deal_case_number", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["client", "-id"], name="deal_client"),
+            # With the stage: «the stage of the client's newest deal» (the funnel's losses) is an index-only probe.
+            models.Index(fields=["client", "-id"], name="deal_client", include=["stage"]),
         ]
 
     def __str__(self) -> str:
@@ -144,7 +145,7 @@ class DealStageChange(models.Model):
             # Time in stage in order, per stage left: the funnel's exact medians read the middle rows from here.
             models.Index(
                 fields=["from_stage", "seconds_in_from"],
-                include=["at", "service_line"],
+                include=["at", "service_line", "branch"],
                 condition=Q(seconds_in_from__isnull=False),
                 name="stage_change_duration",
             ),

@@ -82,9 +82,36 @@ class Lead(models.Model):
                 name="lead_branch_created",
                 include=["id", "source", "status", "deal", "contract_signed", "assigned_to", "merged_into"],
             ),
-            # The funnel's losses: leads closed in the period or marked non-target in it (an OR of the two).
-            models.Index(fields=["status", "closed_at"], name="lead_status_closed"),
-            models.Index(fields=["status", "created_at"], name="lead_status_created"),
+            # The funnel's losses: leads closed in the period, and leads marked non-target among those that came
+            # in it (two ranges, glued with UNION ALL), with what the count groups and filters by.
+            models.Index(
+                fields=["status", "closed_at"],
+                name="lead_status_closed",
+                include=[
+                    "id",
+                    "close_reason",
+                    "merged_into",
+                    "branch",
+                    "assigned_to",
+                    "source",
+                    "deal",
+                    "service_line",
+                ],
+            ),
+            models.Index(
+                fields=["status", "created_at"],
+                name="lead_status_created",
+                include=[
+                    "id",
+                    "non_target_reason",
+                    "merged_into",
+                    "branch",
+                    "assigned_to",
+                    "source",
+                    "deal",
+                    "service_line",
+                ],
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["created_by", "idempotency_key"], name="lead_idempotency_key_per_caller"),

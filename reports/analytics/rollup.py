@@ -37,6 +37,7 @@ DIMS = ("branch_id", "manager_id", "source", "line", "k1", "k2")
 # Lower bounds (seconds) of the time-in-stage buckets, a quarter apart from one minute to beyond three years:
 # bucket b ≥ 1 holds [DURATION_BOUNDS[b - 1], DURATION_BOUNDS[b]), bucket 0 anything under a minute.
 DURATION_BOUNDS = [round(60 * 1.25**i) for i in range(66)]
+DURATION_BUCKET = Cast(Func(F("seconds_in_from"), Value(DURATION_BOUNDS), function="width_bucket"), CharField())
 CONTRACT_STAGES = [ORDER[line][1] for line in ServiceLine]
 TERMINATED_STAGES = list(TERMINATED.values())
 # Source ids per refresh step: bounded memory whatever the backlog (the first refresh of a big database).
@@ -124,17 +125,21 @@ SPECS = {
             {"branch_id": F("branch_id"), "source": F("source"), "line": F("service_line")},
             amount="amount",
         ),
-        # Time in stage by bucket, for the medians (stage_medians): the whole firm only, no branch or source,
-        # and on PostgreSQL only (width_bucket); anything narrower is a median over the raw rows.
+        # Time in stage by bucket, for the medians (stage_medians): the whole firm, and by branch for a head
+        # (no source or manager: those are medians over the raw rows), on PostgreSQL only (width_bucket).
         Spec(
             "duration",
             DealStageChange,
             "at",
-            {
-                "line": F("service_line"),
-                "k1": F("from_stage"),
-                "k2": Cast(Func(F("seconds_in_from"), Value(DURATION_BOUNDS), function="width_bucket"), CharField()),
-            },
+            {"line": F("service_line"), "k1": F("from_stage"), "k2": DURATION_BUCKET},
+            where=Q(seconds_in_from__isnull=False),
+            postgresql_only=True,
+        ),
+        Spec(
+            "duration_branch",
+            DealStageChange,
+            "at",
+            {"branch_id": F("branch_id"), "line": F("service_line"), "k1": F("from_stage"), "k2": DURATION_BUCKET},
             where=Q(seconds_in_from__isnull=False),
             postgresql_only=True,
         ),
@@ -358,16 +363,16 @@ def _raw_name(spec: Spec, dim: str) -> str:
 
 def stage_medians(user, filters: Filters) -> dict[str, float] | None:
     """The exact median of time in stage (seconds) of the moves in the period, per stage left, for the whole
-    firm: the buckets' counts from the rollup find which bucket holds the middle rank, then one query reads
-    just the middle value(s) from the index of durations (stage_change_duration), a bucket's worth of rows
-    instead of a year's. None when the filters narrow the rows (a branch, a manager, a source) or off
+    firm or a branch: the buckets' counts from the rollup find which bucket holds the middle rank, then one
+    query reads just the middle value(s) from the index of durations (stage_change_duration), a bucket's worth
+    of rows instead of a year's. None when the filters narrow the rows further (a manager, a source) or off
     PostgreSQL: the caller takes the median of the raw rows then."""
     if connection.vendor != "postgresql" or filters.manager_id or filters.source:
         return None
-    if filters.branch_id or access.analytics_branch(user):
-        return None
+    branch = filters.branch_id or access.analytics_branch(user)
     buckets = defaultdict(dict)
-    for (stage, bucket), value in sums("duration", user, filters, ("k1", "k2")).items():
+    fact = "duration_branch" if branch else "duration"
+    for (stage, bucket), value in sums(fact, user, filters, ("k1", "k2")).items():
         buckets[stage][int(bucket)] = value["n"]
     tz = timezone.get_current_timezone()
     start = datetime.combine(filters.date_from, datetime.min.time(), tzinfo=tz)
@@ -391,6 +396,8 @@ def stage_medians(user, filters: Filters) -> dict[str, float] | None:
             rows = rows.filter(seconds_in_from__gte=DURATION_BOUNDS[bucket - 1])
         if filters.pipeline:
             rows = rows.filter(service_line=filters.pipeline)
+        if branch:
+            rows = rows.filter(branch_id=branch)
         skip = first - below - 1
         take = 1 if total % 2 else 2
         middles.append(

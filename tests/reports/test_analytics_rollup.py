@@ -140,8 +140,20 @@ def test_the_medians_from_buckets_equal_percentile_cont(office):
                         "seconds_in_from",
                     )
                     assert rollup.stage_medians(director, filters) == raw, (start, end, pipeline)
-        # A head's view is narrowed to a branch: the medians are the raw rows' (None here).
-        assert rollup.stage_medians(office["rop.msk"], Filters(date_from=date(2026, 11, 1), date_to=NOW.date())) is None
+        # A head's view is its branch's: the branch's buckets, the same figures as its raw rows.
+        for login in ("rop.msk", "rop.spb"):
+            head = office[login]
+            for start, end in PERIODS:
+                filters = Filters(date_from=start, date_to=end, branch_id=head.branch_id)
+                raw = medians(
+                    stage_changes(head, filters).filter(at__gte=_moscow(start), at__lt=_moscow(end, 1)),
+                    "from_stage",
+                    "seconds_in_from",
+                )
+                assert rollup.stage_medians(head, filters) == raw, (login, start, end)
+        # A manager's or a source's: the raw rows' (None here).
+        one = Filters(date_from=date(2026, 11, 1), date_to=NOW.date(), source="call")
+        assert rollup.stage_medians(director, one) is None
 
 
 def _moscow(day, plus=0):
