@@ -98,6 +98,17 @@ class Lead(models.Model):
                     "service_line",
                 ],
             ),
+            # The same for a head: their branch's rows only.
+            models.Index(
+                fields=["branch", "status", "closed_at"],
+                name="lead_branch_status_closed",
+                include=["id", "close_reason", "merged_into", "assigned_to", "source", "deal", "service_line"],
+            ),
+            models.Index(
+                fields=["branch", "status", "created_at"],
+                name="lead_branch_status_created",
+                include=["id", "non_target_reason", "merged_into", "assigned_to", "source", "deal", "service_line"],
+            ),
             models.Index(
                 fields=["status", "created_at"],
                 name="lead_status_created",
