@@ -290,7 +290,8 @@ def pipeline(deals: int, activities: int) -> None:
     t = step("counters and indexes", t)
     # The dashboards' sums by day and month, as the beat job keeps them (reports/analytics/rollup.py).
     taken = rollup.refresh()
-    t = step(f"rollup ({scalar('SELECT count(*) FROM reports_fact'):,} rows from {sum(taken.values()):,} ids)", t)
+    facts = scalar("SELECT count(*) FROM reports_fact")
+    t = step(f"rollup ({facts:,} rows from {sum(taken.values()):,} source rows)", t)
     # Freshly loaded tables have no visibility map: without VACUUM every index-only scan visits the
     # heap until autovacuum gets round to it, which a live database would long have done.
     sql("VACUUM ANALYZE")
