@@ -11,7 +11,7 @@ class LeadsConfig(AppConfig):
 
         cards.register()
         # A deal's contract, signed in `deals` (below), marks the request the deal came from.
-        from crm import relink
-        from leads import services
+        from crm import relink  # registered here, at start-up, like the card sections
+        from leads import services  # models are ready only now
 
         relink.contribute("deal.contract_signed", services.leads_of_signed_deal)
