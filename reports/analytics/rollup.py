@@ -19,7 +19,7 @@ import time
 from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -31,6 +31,8 @@ from crm import access
 from crm.pipelines import ORDER, TERMINATED, ServiceLine
 from deals.models import DealStageChange, Payment
 from reports.analytics.base import Filters
+from reports.analytics.scope import scoped
+from reports.analytics.stats import period_bounds
 from reports.models import Fact, FactWatermark
 
 DIMS = ("branch_id", "manager_id", "source", "line", "k1", "k2")
@@ -289,9 +291,7 @@ def _split(date_from: date, date_to: date) -> tuple[list[date], list[tuple[date,
 def _raw_period(spec: Spec, qs, date_from: date, date_to: date):
     if not spec.is_datetime:
         return qs.filter(paid_on__gte=date_from, paid_on__lte=date_to)
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(date_from, datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    start, end = period_bounds(Filters(date_from=date_from, date_to=date_to))
     return qs.filter(**{f"{spec.date_field}__gte": start, f"{spec.date_field}__lt": end})
 
 
@@ -306,15 +306,8 @@ def sums(name: str, user, filters: Filters, by: tuple[str, ...], **where) -> dic
         or (filters.pipeline and "line" not in spec.dims)
         or (narrowed_to_branch and "branch_id" not in spec.dims)
     )
-    raw = spec.model.objects.filter(access.analytics_rows_q(user, branch="branch"))
-    if filters.branch_id:
-        raw = raw.filter(branch_id=filters.branch_id)
-    if filters.manager_id:
-        raw = raw.filter(manager_id=filters.manager_id)
-    if filters.source:
-        raw = raw.filter(source=filters.source)
-    if filters.pipeline:
-        raw = raw.filter(service_line=filters.pipeline)
+    # The source tables carry branch, manager, source and line under those names: the dashboards' own scope.
+    raw = scoped(spec.model.objects.all(), user, filters, line="service_line")
     for lookup, value in where.items():
         dim, _, op = lookup.partition("__")
         raw = raw.filter(**{f"{_raw_name(spec, dim)}__{op or 'exact'}": value})
@@ -374,9 +367,7 @@ def stage_medians(user, filters: Filters) -> dict[str, float] | None:
     fact = "duration_branch" if branch else "duration"
     for (stage, bucket), value in sums(fact, user, filters, ("k1", "k2")).items():
         buckets[stage][int(bucket)] = value["n"]
-    tz = timezone.get_current_timezone()
-    start = datetime.combine(filters.date_from, datetime.min.time(), tzinfo=tz)
-    end = datetime.combine(filters.date_to + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    start, end = period_bounds(filters)
     middles = []
     for stage, counts in buckets.items():
         total = sum(counts.values())
