@@ -503,6 +503,16 @@ def hearing_add(*, deal: Deal, by: User, date, result: str = "", next_date=None)
 # --- payments -----------------------------------------------------------------------
 
 
+def _dashboard_copies(deal: Deal) -> dict:
+    """The deal's fields a payment or an instalment carries for the dashboards (no join to the deals)."""
+    return {
+        "branch_id": deal.branch_id,
+        "manager_id": deal.manager_id,
+        "source": deal.source,
+        "service_line": deal.service_line,
+    }
+
+
 def _reallocate(deal: Deal) -> None:
     """Spread everything paid over the schedule, oldest instalment first.
 
@@ -534,18 +544,7 @@ def schedule_set(*, deal: Deal, by: User, items: list[tuple[date, Decimal]]) -> 
         raise DomainError(f"Сумма графика {rub(total)} не равна стоимости услуг {rub(deal.fee)}.", field="items")
     Instalment.objects.filter(deal=deal).delete()
     created = Instalment.objects.bulk_create(
-        [
-            Instalment(
-                deal=deal,
-                due_date=due,
-                amount=amount,
-                branch_id=deal.branch_id,
-                manager_id=deal.manager_id,
-                source=deal.source,
-                service_line=deal.service_line,
-            )
-            for due, amount in sorted(items)
-        ]
+        [Instalment(deal=deal, due_date=due, amount=amount, **_dashboard_copies(deal)) for due, amount in sorted(items)]
     )
     _reallocate(deal)
     audit_record(
@@ -575,10 +574,7 @@ def payment_record(*, deal: Deal, by: User, paid_on: date, amount: Decimal, meth
         method=method,
         comment=comment.strip(),
         recorded_by=by,
-        branch_id=deal.branch_id,
-        manager_id=deal.manager_id,
-        source=deal.source,
-        service_line=deal.service_line,
+        **_dashboard_copies(deal),
     )
     _reallocate(deal)
     timeline_add(
