@@ -105,6 +105,7 @@ AHEAD_DAYS, WORKDAY_MINUTES = 14, 540
 TABLES = [
     "reports_fact",
     "reports_factwatermark",
+    "crm_staleday",
     "deals_instalment",
     "deals_payment",
     "deals_creditor",
@@ -288,7 +289,9 @@ def pipeline(deals: int, activities: int) -> None:
     sql("SET session_replication_role = origin")
     restore_indexes()
     t = step("counters and indexes", t)
-    # The dashboards' sums by day and month, as the beat job keeps them (reports/analytics/rollup.py).
+    # The dashboards' sums by day and month, as the beat job keeps them (reports/analytics/rollup.py); the
+    # requests went in past the services, which would have marked their days.
+    rollup.mark_all_stale("lead")
     taken = rollup.refresh()
     facts = scalar("SELECT count(*) FROM reports_fact")
     t = step(f"rollup ({facts:,} rows from {sum(taken.values()):,} source rows)", t)
@@ -420,11 +423,15 @@ def leads(deals: int, managers: int) -> None:
         INSERT INTO leads_lead (source, name, phone, phone_norm, email, email_norm, message, service_line, status,
             routed_to_office, non_target_reason, close_reason, closed_at, closed_by_id, created_at, assigned_to_id,
             branch_id, client_id, deal_id, idempotency_fingerprint,
-            contract_signed{", first_response_at" if response else ""})
+            contract_signed{", first_response_at, response_seconds" if response else ""})
         SELECT source, name, '+7 ' || substr(phone, 2, 3) || ' ' || substr(phone, 5), phone, '', '', message,
                service_line, status, status = 'non_target', non_target_reason, close_reason, closed_at,
                closed_by_id, created_at, manager_id, branch_id, client_id, deal_id, '', contract_signed
-               {", first_response_at" if response else ""}
+               {
+            ", first_response_at, EXTRACT(EPOCH FROM (first_response_at - created_at))::double precision"
+            if response
+            else ""
+        }
         FROM (
             SELECT d.source, c.display_name AS name, '7916' || lpad(d.client_id::text, 7, '0') AS phone,
                    'Нужна консультация' AS message, d.service_line, 'converted' AS status,

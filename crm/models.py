@@ -266,3 +266,22 @@ class OutboxJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} #{self.pk}"
+
+
+class StaleDay(models.Model):
+    """A day whose pre-computed sums no longer match its rows (reports/analytics/rollup.py): a service that
+    changes a counted row marks the row's day in the same transaction; the dashboards read a marked day
+    from the rows themselves until the rollup recomputes it and removes the marks it saw.
+
+    Rows, not a unique (topic, day): a mark added while a recompute runs must survive that recompute's
+    clean-up, which deletes only the marks it read.
+    """
+
+    topic = models.CharField(max_length=20)
+    day = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["topic", "day"], name="stale_day_topic")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.day}"

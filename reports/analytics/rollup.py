@@ -23,13 +23,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import CharField, Count, F, Func, Max, Q, Sum, Value
-from django.db.models.functions import Cast, Substr, TruncDate
+from django.db.models import Case, CharField, Count, F, Func, Max, Q, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
 from django.utils import timezone
 
 from crm import access
+from crm.models import StaleDay
 from crm.pipelines import ORDER, TERMINATED, ServiceLine
+from crm.stale import LEAD
 from deals.models import DealStageChange, Payment
+from leads.models import Lead
 from reports.analytics.base import Filters
 from reports.analytics.scope import scoped
 from reports.analytics.stats import period_bounds
@@ -40,6 +43,11 @@ DIMS = ("branch_id", "manager_id", "source", "line", "k1", "k2")
 # bucket b ≥ 1 holds [DURATION_BOUNDS[b - 1], DURATION_BOUNDS[b]), bucket 0 anything under a minute.
 DURATION_BOUNDS = [round(60 * 1.25**i) for i in range(66)]
 DURATION_BUCKET = Cast(Func(F("seconds_in_from"), Value(DURATION_BOUNDS), function="width_bucket"), CharField())
+# A request's first response by the same buckets ('' when not answered yet).
+RESPONSE_BUCKET = Coalesce(
+    Cast(Func(F("response_seconds"), Value(DURATION_BOUNDS), function="width_bucket"), CharField()), Value("")
+)
+OPEN_LEAD = (Lead.Status.NEW, Lead.Status.IN_WORK)
 CONTRACT_STAGES = [ORDER[line][1] for line in ServiceLine]
 TERMINATED_STAGES = list(TERMINATED.values())
 # Source ids per refresh step: bounded memory whatever the backlog (the first refresh of a big database).
@@ -60,6 +68,11 @@ class Spec:
     amount: str | None = None
     where: Q = field(default_factory=Q)
     postgresql_only: bool = False
+    # Mutable source rows (requests are answered, reassigned, closed, merged): no watermark; instead each
+    # change marks its day stale (crm/stale.py) and the refresh recomputes the marked days from the rows.
+    stale_topic: str = ""
+    # scoped()'s names for the source's manager field.
+    manager_field: str = "manager"
 
     @property
     def is_datetime(self) -> bool:
@@ -144,6 +157,23 @@ SPECS = {
             {"branch_id": F("branch_id"), "line": F("service_line"), "k1": F("from_stage"), "k2": DURATION_BUCKET},
             where=Q(seconds_in_from__isnull=False),
             postgresql_only=True,
+        ),
+        # Requests by the day they came in, per manager: how many, how many still open and not answered, and
+        # the first response by bucket, for the efficiency dashboard's counts and exact medians (response_medians).
+        Spec(
+            "lead",
+            Lead,
+            "created_at",
+            {
+                "branch_id": F("branch_id"),
+                "manager_id": F("assigned_to_id"),
+                "k1": RESPONSE_BUCKET,
+                "k2": Case(When(status__in=OPEN_LEAD, then=Value("open")), default=Value("")),
+            },
+            where=Q(merged_into__isnull=True),
+            postgresql_only=True,
+            stale_topic=LEAD,
+            manager_field="assigned_to",
         ),
         Spec(
             "manager_payment",
@@ -238,6 +268,9 @@ def refresh(names=None) -> dict[str, int]:
     Safe to run at any time and concurrently: the watermark row is locked while a fact moves it."""
     taken = {}
     names = [n for n in names or SPECS if connection.vendor == "postgresql" or not SPECS[n].postgresql_only]
+    for name in [n for n in names if SPECS[n].stale_topic]:
+        taken[name] = _recompute(SPECS[name])
+    names = [n for n in names if not SPECS[n].stale_topic]
     tops = {name: SPECS[name].model.objects.aggregate(top=Max("id"))["top"] or 0 for name in names}
     if not _settle():
         return taken
@@ -257,6 +290,75 @@ def refresh(names=None) -> dict[str, int]:
                 mark.last_id = top
                 mark.save(update_fields=["last_id"])
     return taken
+
+
+def _runs(days: list[date], longest: int = 31) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days, none longer than `longest` (bounded work per query)."""
+    runs = []
+    for day in days:
+        if runs and day == runs[-1][1] + timedelta(days=1) and (day - runs[-1][0]).days < longest:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _days_q(spec: Spec, runs: list[tuple[date, date]]) -> Q:
+    """Source rows placed on the days of `runs` (in the firm's time zone)."""
+    q = Q(pk__in=[])
+    for first, last in runs:
+        start, end = period_bounds(Filters(date_from=first, date_to=last))
+        q |= Q(**{f"{spec.date_field}__gte": start, f"{spec.date_field}__lt": end})
+    return q
+
+
+def _recompute(spec: Spec) -> int:
+    """Sum the stale days of a mutable source again from its rows, rebuild their months, and drop the marks
+    read: a mark added meanwhile stays, so its day is read raw until the next refresh. Returns the rows summed."""
+    with transaction.atomic():
+        FactWatermark.objects.get_or_create(fact=spec.name)
+        FactWatermark.objects.select_for_update().get(fact=spec.name)  # one recompute of a fact at a time
+        marks = list(StaleDay.objects.filter(topic=spec.stale_topic).values_list("id", "day"))
+        days = sorted({day for _, day in marks})
+        taken = 0
+        for run in _runs(days):
+            Fact.objects.filter(fact=spec.name, grain="d", day__gte=run[0], day__lte=run[1]).delete()
+            rows = _grouped(spec, spec.model.objects.filter(_days_q(spec, [run])), DIMS, by_day=True)
+            Fact.objects.bulk_create([_fact(spec.name, "d", row) for row in rows], batch_size=2000)
+            taken += sum(row["n"] for row in rows)
+        for month in sorted({day.replace(day=1) for day in days}):
+            following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+            Fact.objects.filter(fact=spec.name, grain="m", day=month).delete()
+            rows = (
+                Fact.objects.filter(fact=spec.name, grain="d", day__gte=month, day__lt=following)
+                .order_by()
+                .values(*DIMS)
+                .annotate(n=Sum("n"), amount=Sum("amount"))
+            )
+            Fact.objects.bulk_create([_fact(spec.name, "m", row | {"day": month}) for row in rows], batch_size=2000)
+        ids = [pk for pk, _ in marks]
+        for start in range(0, len(ids), 5000):
+            StaleDay.objects.filter(id__in=ids[start : start + 5000]).delete()
+    return taken
+
+
+def _fact(name: str, grain: str, row: dict) -> Fact:
+    dims = {d: row.get(d) or (0 if d.endswith("_id") else "") for d in DIMS}
+    return Fact(fact=name, grain=grain, day=row["day"], n=row["n"], amount=row["amount"] or 0, **dims)
+
+
+def mark_all_stale(name: str) -> None:
+    """Every day of a mutable fact's rows is recomputed at the next refresh and read raw until then (after
+    rows were loaded around the services: the demo, the bench, a test starting from none)."""
+    spec = SPECS[name]
+    tz = timezone.get_current_timezone()
+    days = (
+        spec.model.objects.annotate(_day=TruncDate(spec.date_field, tzinfo=tz))
+        .order_by()
+        .values_list("_day", flat=True)
+        .distinct()
+    )
+    StaleDay.objects.bulk_create([StaleDay(topic=spec.stale_topic, day=day) for day in days], batch_size=2000)
 
 
 # --- reading (selectors) ------------------------------------------------------------------------
@@ -331,11 +433,12 @@ def sums(name: str, user, filters: Filters, by: tuple[str, ...], **where) -> dic
     return dict(totals)
 
 
-def _rolled(name: str, user, filters: Filters, by: tuple[str, ...], where: dict):
-    months, days = _split(filters.date_from, filters.date_to)
-    period = Q(grain="m", day__in=months) if months else Q(pk__in=[])
-    for first, last in days:
-        period |= Q(grain="d", day__gte=first, day__lte=last)
+def _rolled(name: str, user, filters: Filters, by: tuple[str, ...], where: dict, period: Q | None = None):
+    if period is None:
+        months, days = _split(filters.date_from, filters.date_to)
+        period = Q(grain="m", day__in=months) if months else Q(pk__in=[])
+        for first, last in days:
+            period |= Q(grain="d", day__gte=first, day__lte=last)
     rolled = Fact.objects.filter(period, fact=name).filter(access.analytics_rows_q(user, branch="branch"))
     if filters.branch_id:
         rolled = rolled.filter(branch_id=filters.branch_id)
@@ -346,6 +449,102 @@ def _rolled(name: str, user, filters: Filters, by: tuple[str, ...], where: dict)
     if filters.pipeline:
         rolled = rolled.filter(line=filters.pipeline)
     return rolled.filter(**where).order_by().values(*(by or ["fact"])).annotate(n=Sum("n"), amount=Sum("amount"))
+
+
+def day_sums(name: str, user, filters: Filters, by: tuple[str, ...]) -> dict[tuple, dict]:
+    """A mutable fact's rows in the period, like sums(): clean days from the rollup (a whole month from its
+    month row when none of its days is stale), stale days from the source rows. The caller keeps to the
+    fact's dims (no source or pipeline filter for «lead»)."""
+    spec = SPECS[name]
+    assert spec.stale_topic and not filters.source and not filters.pipeline
+    stale = sorted(
+        set(
+            StaleDay.objects.filter(
+                topic=spec.stale_topic, day__gte=filters.date_from, day__lte=filters.date_to
+            ).values_list("day", flat=True)
+        )
+    )
+    stale_months = {day.replace(day=1) for day in stale}
+    months, days = _split(filters.date_from, filters.date_to)
+    period = Q(grain="m", day__in=[m for m in months if m not in stale_months]) if months else Q(pk__in=[])
+    for month in [m for m in months if m in stale_months]:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        days.append((month, following - timedelta(days=1)))
+    for first, last in days:
+        period |= Q(grain="d", day__gte=first, day__lte=last)
+    if stale:
+        period &= ~Q(grain="d", day__in=stale)
+    totals = defaultdict(lambda: {"n": 0, "amount": Decimal("0")})
+    raw = scoped(spec.model.objects.all(), user, filters, manager=spec.manager_field)
+    for rows in (
+        _rolled(name, user, filters, by, {}, period),
+        _grouped(spec, raw.filter(_days_q(spec, _runs(stale))), by) if stale else [],
+    ):
+        for row in rows:
+            total = totals[tuple(row[d] for d in by)]
+            total["n"] += row["n"]
+            total["amount"] += row["amount"] or Decimal("0")
+    return dict(totals)
+
+
+def response_medians(
+    user, filters: Filters, managers: list[int], rolled: dict[tuple, dict]
+) -> tuple[dict[int, float], float | None]:
+    """The exact median first response (seconds) of the period's answered requests of each of `managers`,
+    and of all of them together. `rolled` is day_sums("lead", …, ("manager_id", "k1", "k2")): the buckets'
+    counts find the bucket of the middle rank, then the middle value(s) are read from the requests' duration
+    indexes, a bucket's worth of rows instead of a year's (as stage_medians())."""
+    counts = defaultdict(lambda: defaultdict(int))
+    wanted = set(managers)
+    for (manager, bucket, _), value in rolled.items():
+        if bucket != "" and manager in wanted and value["n"]:
+            counts[manager][int(bucket)] += value["n"]
+            counts[None][int(bucket)] += value["n"]
+    start, end = period_bounds(filters)
+    rows = scoped(
+        Lead.objects.filter(
+            merged_into__isnull=True, created_at__gte=start, created_at__lt=end, response_seconds__isnull=False
+        ),
+        user,
+        filters,
+        manager="assigned_to",
+    )
+    # Per group: where its middle rank sits (the bucket's lower bound, how many to skip within it, 1 or 2).
+    places = {}
+    for who, buckets in counts.items():
+        total = sum(buckets.values())
+        first = (total + 1) // 2 if total % 2 else total // 2  # PERCENTILE_CONT(0.5): one or two middle values
+        below = 0
+        for bucket in sorted(buckets):
+            if below + buckets[bucket] >= first:
+                break
+            below += buckets[bucket]
+        low = DURATION_BOUNDS[bucket - 1] if bucket > 0 else -1e300
+        places[who] = (low, first - below - 1, 1 if total % 2 else 2)
+    found = defaultdict(list)
+    overall = places.pop(None, None)
+    if overall:
+        low, skip, take = overall
+        these = rows.filter(assigned_to_id__in=managers, response_seconds__gte=low).order_by("response_seconds")
+        found[None] = list(these.values_list("response_seconds", flat=True)[skip : skip + take])
+    if places:
+        # One statement for every manager: each reads its own few rows from (assigned_to, response_seconds).
+        # Raw SQL because two hundred ORM subqueries cost more to build than to run.
+        sql, params = rows.order_by().values_list("response_seconds").query.sql_with_params()
+        table = Lead._meta.db_table
+        values = ", ".join(["(%s, %s::double precision, %s, %s)"] * len(places))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT v.who, x.response_seconds FROM (VALUES {values}) AS v (who, low, skip, take) "
+                f"CROSS JOIN LATERAL ({sql} AND {table}.assigned_to_id = v.who "
+                f"AND {table}.response_seconds >= v.low ORDER BY {table}.response_seconds "
+                f"OFFSET v.skip LIMIT v.take) AS x",
+                [p for who, place in places.items() for p in (who, *place)] + list(params),
+            )
+            for who, seconds in cur.fetchall():
+                found[who].append(seconds)
+    medians = {who: sum(values) / len(values) for who, values in found.items() if values}
+    return {who: m for who, m in medians.items() if who is not None}, medians.get(None)
 
 
 def _raw_name(spec: Spec, dim: str) -> str:

@@ -16,11 +16,15 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
-from crm.models import User
+from activities.services import activity_complete, activity_plan
+from crm.models import StaleDay, User
 from deals.models import Deal, DealStageChange, Payment
 from deals.services import deal_move_to_stage, payment_record
-from reports.analytics import rollup
+from leads.models import Lead
+from leads.services import lead_assign, lead_close, lead_create, lead_merge
+from reports.analytics import efficiency, rollup
 from reports.analytics.base import Filters
 from reports.analytics.funnel import stage_changes
 from reports.analytics.registry import DASHBOARDS
@@ -45,6 +49,7 @@ def office(db):
         # The demo rolls its rows up: start from none, so the first reading is the raw rows' alone.
         Fact.objects.all().delete()
         FactWatermark.objects.all().delete()
+        rollup.mark_all_stale("lead")
         yield {u.username: u for u in User.objects.all()}
 
 
@@ -192,3 +197,69 @@ def test_the_medians_hold_for_odd_and_even_counts_across_buckets(office):
                 assert rollup.stage_medians(director, filters) == medians(in_period, "from_stage", "seconds_in_from")
             if n % 100 == 50:
                 rollup.refresh()
+
+
+def _efficiency(users) -> dict:
+    found = {}
+    for login in ("director", "rop.msk"):
+        user = users[login]
+        branch = user.branch_id if login != "director" else None
+        for start, end in PERIODS:
+            for extra in ({}, {"manager_id": users["manager.msk"].pk}):
+                filters = Filters(date_from=start, date_to=end, branch_id=branch, **extra)
+                table = efficiency.build(user, filters).tables[0]
+                found[(login, start, extra.get("manager_id"))] = (table.rows, table.totals)
+    return found
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the requests' rollup is PostgreSQL's (width_bucket)")
+def test_requests_changed_after_the_refresh_are_read_from_their_rows(office):
+    """Requests are not append-only: each change marks its day stale, and the dashboard reads a stale day
+    from the rows until the next refresh sums it again. Figures equal the all-raw ones at every step."""
+    msk, manager, other = office["rop.msk"], office["manager.msk"], office["manager2.msk"]
+
+    def all_raw():
+        kept = list(Fact.objects.filter(fact="lead"))
+        Fact.objects.filter(fact="lead").delete()
+        last_mark = StaleDay.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        rollup.mark_all_stale("lead")
+        try:
+            return _efficiency(office)
+        finally:
+            StaleDay.objects.filter(id__gt=last_mark).delete()
+            Fact.objects.bulk_create(kept)
+
+    with time_machine.travel(NOW, tick=False):
+        rollup.refresh()
+        assert not StaleDay.objects.filter(topic="lead").exists()
+        assert Fact.objects.filter(fact="lead", grain="m").exists()
+        before = _efficiency(office)
+        assert before == all_raw()
+        # A new request, answered by a «дело»; another assigned, then closed; one marked non-target; one merged.
+        fresh, _ = lead_create(by=msk, source="site", phone="+7 916 555-01-01", name="Новый", assigned_to=manager)
+        call = activity_plan(by=manager, kind="call", planned_at=NOW, lead=fresh, subject="Перезвонить")
+        with time_machine.travel(NOW + timedelta(minutes=42), tick=False):
+            activity_complete(activity=call, by=manager, result="Поговорили")
+        fresh.refresh_from_db()
+        assert fresh.response_seconds == pytest.approx(42 * 60)
+        older = Lead.objects.filter(
+            branch=msk.branch,
+            merged_into__isnull=True,
+            status__in=["new", "in_work"],
+            created_at__lt=NOW - timedelta(days=3),
+        ).order_by("pk")
+        assert older.count() >= 1
+        moved = older.first()
+        lead_assign(lead=moved, manager=other, by=msk)
+        lead_close(lead=moved, by=msk, reason="Передумал")
+        twin, _ = lead_create(by=msk, source="call", phone="+7 916 555-01-02", name="Дубль", assigned_to=other)
+        lead_merge(survivor=fresh, other=twin, by=msk)
+        marks_after = set(StaleDay.objects.filter(topic="lead").values_list("day", flat=True))
+        assert marks_after == {NOW.date(), timezone.localdate(moved.created_at)}
+        changed = _efficiency(office)
+        assert changed != before
+        assert changed == all_raw()
+        # The refresh sums the marked days again and drops their marks: the same figures, from the rollup.
+        assert rollup.refresh()["lead"] > 0
+        assert not StaleDay.objects.filter(topic="lead").exists()
+        assert _efficiency(office) == changed

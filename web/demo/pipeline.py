@@ -211,7 +211,7 @@ def seed_pipeline() -> list[str]:
             came = timezone.make_aware(datetime.combine(today - timedelta(days=days_ago), time(11, 30)))
             Lead.objects.filter(pk=lead.pk).update(created_at=came)
             Lead.objects.filter(pk=lead.pk, first_response_at__isnull=False).update(
-                first_response_at=came + timedelta(minutes=20)
+                first_response_at=came + timedelta(minutes=20), response_seconds=20 * 60.0
             )
             if lead is spam:
                 NonTargetContact.objects.filter(value=spam.phone_norm).update(marked_at=came + timedelta(minutes=20))
