@@ -12,7 +12,7 @@ from activities.models import Activity, ActivitySettings, PoolRule
 from activities.selectors import abandoned_candidates, working_hours
 from clients.models import Client, TimelineEntry
 from clients.services import timeline_add
-from crm import access, outbox
+from crm import access, outbox, stale
 from crm.errors import DomainError
 from crm.models import AuditEntry, Branch, User
 from crm.notifications import notify
@@ -160,6 +160,7 @@ def _plan(
         planned_at=planned_at,
         booked_by=by,
     )
+    stale.mark(stale.ACTIVITY, planned_at)
     prefix = "Входящее" if direction == Activity.Direction.INBOUND else "Запланировано"
     _timeline(activity, f"{prefix}: {_describe(activity)}, {responsible.short_name}", by)
     if responsible.pk != by.pk:
@@ -196,6 +197,7 @@ def activity_complete(*, activity: Activity, by: User, result: str, next_plan: d
     activity.result = result
     activity.done_at = timezone.now()
     activity.save(update_fields=["status", "result", "done_at"])
+    stale.mark(stale.ACTIVITY, activity.planned_at)
     if activity.lead_id:
         # A call made or a consultation held on a request is its answer (the first one counts).
         lead_record_response(lead_id=activity.lead_id, at=activity.done_at)
@@ -355,6 +357,7 @@ def meeting_book(
                 location=location.strip() or (f"Офис, {manager.branch.name}" if kind == Kind.MEETING else ""),
                 booked_by=by,
             )
+            stale.mark(stale.ACTIVITY, starts_at)
             _calendar_changed(activity, "записано")
             if kind != Kind.BUSY:
                 _timeline(activity, f"Записан(а): {_describe(activity)}, менеджер {manager.short_name}", by)
@@ -382,12 +385,14 @@ def meeting_reschedule(*, activity: Activity, by: User, starts_at: datetime, end
     User.objects.select_for_update().filter(pk=activity.responsible_id).first()
     _check_slot(activity.responsible, starts_at, ends_at, exclude_pk=activity.pk)
     old = _describe(activity)
+    was = activity.planned_at
     activity.planned_at, activity.ends_at = starts_at, ends_at
     try:
         with transaction.atomic():
             activity.save(update_fields=["planned_at", "ends_at"])
     except IntegrityError:
         raise _overlap(activity.responsible) from None
+    stale.mark(stale.ACTIVITY, was, starts_at)
     _calendar_changed(activity, "перенесено")
     _timeline(activity, f"Перенесено: {old} → {timezone.localtime(starts_at):%d.%m.%Y %H:%M}", by)
     notify(
@@ -418,6 +423,7 @@ def meeting_cancel(*, activity: Activity, by: User, reason: str = "") -> Activit
     activity.result = (reason or "").strip() or "Отменено"
     activity.done_at = timezone.now()
     activity.save(update_fields=["status", "result", "done_at"])
+    stale.mark(stale.ACTIVITY, activity.planned_at)
     _calendar_changed(activity, "отменено")
     _timeline(activity, f"Отменено: {_describe(activity)}. {activity.result}", by)
     notify(users=[activity.responsible], text=f"Отменено: {_describe(activity)}", url=activity_url(activity), skip=by)
@@ -504,6 +510,18 @@ def _require_head(by: User, client: Client) -> None:
         raise DomainError("Это решение принимает РОП филиала или директор.", code="forbidden")
 
 
+def _cancel_planned(client: Client, result: str) -> None:
+    """The client's planned «дела» are cancelled; their days' sums are marked stale."""
+    # The rows read are the rows changed (by id), so no day escapes its mark.
+    planned = dict(
+        Activity.objects.filter(client=client, status=Activity.Status.PLANNED).values_list("id", "planned_at")
+    )
+    stale.mark(stale.ACTIVITY, *planned.values())
+    Activity.objects.filter(id__in=list(planned), status=Activity.Status.PLANNED).update(
+        status=Activity.Status.CANCELLED, result=result, done_at=timezone.now()
+    )
+
+
 @transaction.atomic
 def client_to_pool(*, client: Client, by: User) -> Client:
     """An abandoned client is taken off the manager and put in the pool («отстойник»)."""
@@ -514,9 +532,7 @@ def client_to_pool(*, client: Client, by: User) -> Client:
     old = client.manager
     client.status, client.manager, client.status_changed_at = Client.Status.POOL, None, timezone.now()
     client.save(update_fields=["status", "manager", "status_changed_at"])
-    Activity.objects.filter(client=client, status=Activity.Status.PLANNED).update(
-        status=Activity.Status.CANCELLED, result="Клиент перенесён в отстойник", done_at=timezone.now()
-    )
+    _cancel_planned(client, "Клиент перенесён в отстойник")
     timeline_add(
         client=client,
         kind=TimelineEntry.Kind.ASSIGNMENT,
@@ -586,9 +602,7 @@ def client_mark_lost(*, client: Client, by: User, reason: str) -> Client:
     client = Client.objects.select_for_update().get(pk=client.pk)
     client.status, client.lost_reason, client.status_changed_at = Client.Status.LOST, reason[:500], timezone.now()
     client.save(update_fields=["status", "lost_reason", "status_changed_at"])
-    Activity.objects.filter(client=client, status=Activity.Status.PLANNED).update(
-        status=Activity.Status.CANCELLED, result="Клиент потерян окончательно", done_at=timezone.now()
-    )
+    _cancel_planned(client, "Клиент потерян окончательно")
     timeline_add(client=client, kind=TimelineEntry.Kind.CHANGE, text=f"Потерян окончательно: {reason}", actor=by)
     audit_record(actor=by, action=Action.UPDATE, target=client, changes={"status": "lost", "reason": reason})
     return client

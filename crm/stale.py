@@ -13,6 +13,7 @@ from django.utils import timezone
 from crm.models import StaleDay
 
 LEAD = "lead"
+ACTIVITY = "activity"
 
 
 def mark(topic: str, *moments: datetime | None) -> None:

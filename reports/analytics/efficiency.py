@@ -1,8 +1,9 @@
 """Manager efficiency: one row per sales employee in the reader's scope, with how fast they answer new
 requests, how they keep their «дела», the «Мои дела» rule, their tasks, and what they signed and collected.
 
-Every figure is one grouped query over an indexed period (or, for «as of now» figures, over the open rows),
-so the dashboard costs the same dozen queries for five managers or five hundred. Definitions, as the page
+Every figure is one grouped query over an indexed period (or, for «as of now» figures, over the open rows) or
+a read of the rollup (requests and past days' «дела» by day, reports/analytics/rollup.py), so the dashboard
+costs the same couple of dozen queries for five managers or five hundred. Definitions, as the page
 states them:
 - «Первый ответ» — the median time from a request's arrival to the first act on it (a «дело» done on it,
   a deal made from it, closed, marked non-target); handing it to a manager is not an answer;
@@ -18,6 +19,8 @@ states them:
 """
 
 from collections import defaultdict
+from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -111,29 +114,48 @@ def _lead_figures(user, filters: Filters, ids: list[int]) -> tuple[dict, dict, f
     return lead_counts, response, overall
 
 
+def _activity_figures(user, filters: Filters) -> dict:
+    """Per responsible: «дела» planned for the period, done, overdue, cancelled. The days before today from the
+    rollup (a planned one there is overdue); today and later from the rows, where «overdue» depends on the hour.
+    Activities carry no source or pipeline: those filters do not narrow them (the note says so)."""
+    acts = defaultdict(lambda: {"planned": 0, "done": 0, "overdue": 0, "cancelled": 0})
+    today = timezone.localdate()
+    if filters.date_from < today:
+        past = replace(filters, date_to=min(filters.date_to, today - timedelta(days=1)))
+        for (manager, status), value in rollup.day_sums("activity", user, past, ("manager_id", "k1")).items():
+            figures = acts[manager]
+            figures["planned"] += value["n"]
+            key = {Activity.Status.DONE: "done", Activity.Status.CANCELLED: "cancelled"}.get(status, "overdue")
+            figures[key] += value["n"]
+    if filters.date_to >= today:
+        start, end = period_bounds(replace(filters, date_from=max(filters.date_from, today)))
+        now = timezone.now()
+        rows = _grouped(
+            scoped(
+                Activity.objects.filter(planned_at__gte=start, planned_at__lt=end).exclude(kind=Activity.Kind.BUSY),
+                user,
+                filters,
+                manager="responsible",
+                source=None,
+            ),
+            "responsible_id",
+            planned=Count("id"),
+            done=Count("id", filter=Q(status=Activity.Status.DONE)),
+            overdue=Count("id", filter=Q(status=Activity.Status.PLANNED, planned_at__lt=now)),
+            cancelled=Count("id", filter=Q(status=Activity.Status.CANCELLED)),
+        )
+        for manager, row in rows.items():
+            for key, n in row.items():
+                acts[manager][key] += n
+    return dict(acts)
+
+
 def _managers_table(user, filters: Filters) -> Table:
     start, end = period_bounds(filters)
-    now = timezone.now()
     people = _people(user, filters)
     ids = [p["pk"] for p in people]
-
     lead_counts, response, overall = _lead_figures(user, filters, ids)
-
-    # Activities carry no source or pipeline: those filters do not narrow them (the note says so).
-    acts = _grouped(
-        scoped(
-            Activity.objects.filter(planned_at__gte=start, planned_at__lt=end).exclude(kind=Activity.Kind.BUSY),
-            user,
-            filters,
-            manager="responsible",
-            source=None,
-        ),
-        "responsible_id",
-        planned=Count("id"),
-        done=Count("id", filter=Q(status=Activity.Status.DONE)),
-        overdue=Count("id", filter=Q(status=Activity.Status.PLANNED, planned_at__lt=now)),
-        cancelled=Count("id", filter=Q(status=Activity.Status.CANCELLED)),
-    )
+    acts = _activity_figures(user, filters)
     abandoned = _grouped(
         scoped(
             Client.objects.filter(

@@ -18,7 +18,7 @@ tables' own indexes.
 import time
 from collections import defaultdict
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -27,10 +27,11 @@ from django.db.models import Case, CharField, Count, F, Func, Max, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
 from django.utils import timezone
 
+from activities.models import Activity
 from crm import access
 from crm.models import StaleDay
 from crm.pipelines import ORDER, TERMINATED, ServiceLine
-from crm.stale import LEAD
+from crm.stale import ACTIVITY, LEAD
 from deals.models import DealStageChange, Payment
 from leads.models import Lead
 from reports.analytics.base import Filters
@@ -43,9 +44,11 @@ DIMS = ("branch_id", "manager_id", "source", "line", "k1", "k2")
 # bucket b ≥ 1 holds [DURATION_BOUNDS[b - 1], DURATION_BOUNDS[b]), bucket 0 anything under a minute.
 DURATION_BOUNDS = [round(60 * 1.25**i) for i in range(66)]
 DURATION_BUCKET = Cast(Func(F("seconds_in_from"), Value(DURATION_BOUNDS), function="width_bucket"), CharField())
-# A request's first response by the same buckets ('' when not answered yet).
+# A request's first response by bucket ('' when not answered yet), each twice as wide as the one before from a
+# minute on: a manager's month is a dozen rows, and the middle value is read from the index within one bucket.
+RESPONSE_BOUNDS = [60 * 2**i for i in range(24)]
 RESPONSE_BUCKET = Coalesce(
-    Cast(Func(F("response_seconds"), Value(DURATION_BOUNDS), function="width_bucket"), CharField()), Value("")
+    Cast(Func(F("response_seconds"), Value(RESPONSE_BOUNDS), function="width_bucket"), CharField()), Value("")
 )
 OPEN_LEAD = (Lead.Status.NEW, Lead.Status.IN_WORK)
 CONTRACT_STAGES = [ORDER[line][1] for line in ServiceLine]
@@ -73,6 +76,8 @@ class Spec:
     stale_topic: str = ""
     # scoped()'s names for the source's manager field.
     manager_field: str = "manager"
+    # Filters the source rows have no field for and the dashboard does not apply to them.
+    ignores: tuple[str, ...] = ()
 
     @property
     def is_datetime(self) -> bool:
@@ -168,12 +173,27 @@ SPECS = {
                 "branch_id": F("branch_id"),
                 "manager_id": F("assigned_to_id"),
                 "k1": RESPONSE_BUCKET,
-                "k2": Case(When(status__in=OPEN_LEAD, then=Value("open")), default=Value("")),
+                # Open and not answered: the «без ответа» column.
+                "k2": Case(
+                    When(status__in=OPEN_LEAD, response_seconds__isnull=True, then=Value("open")), default=Value("")
+                ),
             },
             where=Q(merged_into__isnull=True),
             postgresql_only=True,
             stale_topic=LEAD,
             manager_field="assigned_to",
+        ),
+        # «Дела» (not busy time) by the day they are planned for, per responsible and status: done, cancelled,
+        # planned (on a past day: overdue). Today and later are read from the rows (efficiency.py).
+        Spec(
+            "activity",
+            Activity,
+            "planned_at",
+            {"branch_id": F("branch_id"), "manager_id": F("responsible_id"), "k1": F("status")},
+            where=~Q(kind=Activity.Kind.BUSY),
+            stale_topic=ACTIVITY,
+            manager_field="responsible",
+            ignores=("source", "pipeline"),
         ),
         Spec(
             "manager_payment",
@@ -456,6 +476,7 @@ def day_sums(name: str, user, filters: Filters, by: tuple[str, ...]) -> dict[tup
     month row when none of its days is stale), stale days from the source rows. The caller keeps to the
     fact's dims (no source or pipeline filter for «lead»)."""
     spec = SPECS[name]
+    filters = replace(filters, **dict.fromkeys(spec.ignores, ""))
     assert spec.stale_topic and not filters.source and not filters.pipeline
     stale = sorted(
         set(
@@ -519,7 +540,7 @@ def response_medians(
             if below + buckets[bucket] >= first:
                 break
             below += buckets[bucket]
-        low = DURATION_BOUNDS[bucket - 1] if bucket > 0 else -1e300
+        low = RESPONSE_BOUNDS[bucket - 1] if bucket > 0 else -1e300
         places[who] = (low, first - below - 1, 1 if total % 2 else 2)
     found = defaultdict(list)
     overall = places.pop(None, None)

@@ -18,7 +18,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from activities.services import activity_complete, activity_plan
+from activities.models import Activity
+from activities.services import activity_complete, activity_plan, meeting_cancel
 from crm.models import StaleDay, User
 from deals.models import Deal, DealStageChange, Payment
 from deals.services import deal_move_to_stage, payment_record
@@ -50,6 +51,7 @@ def office(db):
         Fact.objects.all().delete()
         FactWatermark.objects.all().delete()
         rollup.mark_all_stale("lead")
+        rollup.mark_all_stale("activity")
         yield {u.username: u for u in User.objects.all()}
 
 
@@ -219,10 +221,11 @@ def test_requests_changed_after_the_refresh_are_read_from_their_rows(office):
     msk, manager, other = office["rop.msk"], office["manager.msk"], office["manager2.msk"]
 
     def all_raw():
-        kept = list(Fact.objects.filter(fact="lead"))
-        Fact.objects.filter(fact="lead").delete()
+        kept = list(Fact.objects.filter(fact__in=["lead", "activity"]))
+        Fact.objects.filter(fact__in=["lead", "activity"]).delete()
         last_mark = StaleDay.objects.order_by("-id").values_list("id", flat=True).first() or 0
         rollup.mark_all_stale("lead")
+        rollup.mark_all_stale("activity")
         try:
             return _efficiency(office)
         finally:
@@ -231,8 +234,9 @@ def test_requests_changed_after_the_refresh_are_read_from_their_rows(office):
 
     with time_machine.travel(NOW, tick=False):
         rollup.refresh()
-        assert not StaleDay.objects.filter(topic="lead").exists()
+        assert not StaleDay.objects.exists()
         assert Fact.objects.filter(fact="lead", grain="m").exists()
+        assert Fact.objects.filter(fact="activity", grain="m").exists()
         before = _efficiency(office)
         assert before == all_raw()
         # A new request, answered by a «дело»; another assigned, then closed; one marked non-target; one merged.
@@ -256,10 +260,26 @@ def test_requests_changed_after_the_refresh_are_read_from_their_rows(office):
         lead_merge(survivor=fresh, other=twin, by=msk)
         marks_after = set(StaleDay.objects.filter(topic="lead").values_list("day", flat=True))
         assert marks_after == {NOW.date(), timezone.localdate(moved.created_at)}
+        # «Дела»: an overdue one of a past day done late, a meeting cancelled, one planned for tomorrow.
+        late = Activity.objects.filter(responsible=manager, status="planned", planned_at__lt=NOW - timedelta(days=1))
+        late = late.exclude(kind="busy").order_by("planned_at").first()
+        assert late is not None
+        activity_complete(activity=late, by=manager, result="Дозвонились с опозданием")
+        meeting = Activity.objects.filter(
+            status="planned", kind__in=["meeting", "remote"], responsible__branch=msk.branch
+        )
+        meeting = meeting.order_by("planned_at").first()
+        assert meeting is not None
+        meeting_cancel(activity=meeting, by=msk, reason="Клиент заболел")
+        activity_plan(by=manager, kind="call", planned_at=NOW + timedelta(days=1), lead=fresh, subject="Ещё раз")
+        assert {timezone.localdate(late.planned_at), timezone.localdate(meeting.planned_at)} <= set(
+            StaleDay.objects.filter(topic="activity").values_list("day", flat=True)
+        )
         changed = _efficiency(office)
         assert changed != before
         assert changed == all_raw()
         # The refresh sums the marked days again and drops their marks: the same figures, from the rollup.
-        assert rollup.refresh()["lead"] > 0
-        assert not StaleDay.objects.filter(topic="lead").exists()
+        taken = rollup.refresh()
+        assert taken["lead"] > 0 and taken["activity"] > 0
+        assert not StaleDay.objects.exists()
         assert _efficiency(office) == changed
