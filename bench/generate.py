@@ -290,9 +290,10 @@ def pipeline(deals: int, activities: int) -> None:
     restore_indexes()
     t = step("counters and indexes", t)
     # The dashboards' sums by day and month, as the beat job keeps them (reports/analytics/rollup.py); the
-    # requests and «дела» went in past the services, which would have marked their days.
+    # requests, «дела» and instalments went in past the services, which would have marked their days.
     rollup.mark_all_stale("lead")
     rollup.mark_all_stale("activity")
+    rollup.mark_all_stale("instalment")
     taken = rollup.refresh()
     facts = scalar("SELECT count(*) FROM reports_fact")
     t = step(f"rollup ({facts:,} rows from {sum(taken.values()):,} source rows)", t)

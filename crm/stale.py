@@ -6,7 +6,7 @@ so a reader never sees the change without the mark. The sums and their recompute
 module is here, at the bottom of the layers, so any app may mark without importing reports.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 
@@ -14,9 +14,10 @@ from crm.models import StaleDay
 
 LEAD = "lead"
 ACTIVITY = "activity"
+INSTALMENT = "instalment"
 
 
-def mark(topic: str, *moments: datetime | None) -> None:
-    """Mark the firm-time days of `moments` (None skipped) stale for `topic`."""
-    days = {timezone.localdate(m) for m in moments if m is not None}
+def mark(topic: str, *moments: datetime | date | None) -> None:
+    """Mark the firm-time days of `moments` (dates as they are; None skipped) stale for `topic`."""
+    days = {timezone.localdate(m) if isinstance(m, datetime) else m for m in moments if m is not None}
     StaleDay.objects.bulk_create([StaleDay(topic=topic, day=day) for day in sorted(days)])

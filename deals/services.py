@@ -15,7 +15,7 @@ from django.utils import timezone
 from clients.models import Client, ClientDocument, ClientPhone, TimelineEntry
 from clients.selectors import clients_visible_to
 from clients.services import client_create, document_add, timeline_add
-from crm import access, outbox, relink
+from crm import access, outbox, relink, stale
 from crm.errors import DomainError
 from crm.models import AuditEntry, User
 from crm.money import rub
@@ -397,7 +397,9 @@ def deal_reassign(*, deal: Deal, manager: User, by: User) -> Deal:
     _bump_counter(manager_id=manager.pk, branch_id=manager.branch_id, stage=deal.stage, delta=1, fee=deal.fee)
     Client.objects.filter(pk=deal.client_id).update(manager=manager, branch_id=manager.branch_id)
     # The schedule follows the deal: overdue instalments are the new manager's to collect.
-    Instalment.objects.filter(deal=deal).update(manager=manager, branch_id=manager.branch_id)
+    schedule = Instalment.objects.filter(deal=deal)
+    stale.mark(stale.INSTALMENT, *schedule.values_list("due_date", flat=True))
+    schedule.update(manager=manager, branch_id=manager.branch_id)
     timeline_add(
         client=deal.client,
         deal=deal,
@@ -521,11 +523,15 @@ def _reallocate(deal: Deal) -> None:
     """
     paid = Payment.objects.filter(deal=deal).aggregate(s=Sum("amount"))["s"] or Decimal("0")
     instalments = list(Instalment.objects.select_for_update().filter(deal=deal).order_by("due_date", "id"))
+    changed = []
     for item in instalments:
         share = min(item.amount, paid)
         paid -= share
-        item.paid_amount = share
-    Instalment.objects.bulk_update(instalments, ["paid_amount"])
+        if item.paid_amount != share:
+            item.paid_amount = share
+            changed.append(item)
+    stale.mark(stale.INSTALMENT, *(item.due_date for item in changed))
+    Instalment.objects.bulk_update(changed, ["paid_amount"])
 
 
 @transaction.atomic
@@ -542,7 +548,9 @@ def schedule_set(*, deal: Deal, by: User, items: list[tuple[date, Decimal]]) -> 
     total = sum((amount for _, amount in items), Decimal("0"))
     if total != deal.fee:
         raise DomainError(f"Сумма графика {rub(total)} не равна стоимости услуг {rub(deal.fee)}.", field="items")
-    Instalment.objects.filter(deal=deal).delete()
+    old = Instalment.objects.filter(deal=deal)
+    stale.mark(stale.INSTALMENT, *old.values_list("due_date", flat=True), *(due for due, _ in items))
+    old.delete()
     created = Instalment.objects.bulk_create(
         [Instalment(deal=deal, due_date=due, amount=amount, **_dashboard_copies(deal)) for due, amount in sorted(items)]
     )

@@ -2,10 +2,11 @@
 much of each month's instalments is collected, and the overdue instalments as of today.
 
 Instalments carry their deal's branch, manager, source and line as they are now (deal_reassign moves
-them), so the access scope and the filters need no join to the deals: the period is a range on the covering
-index `instalment_due` (or `instalment_branch_due` for a head), the overdue figures read the covering partial
-index of unpaid instalments. Money received is the rollup's (reports/analytics/rollup.py), credited to the
-branch and manager of the deal on the day of the payment. Seven queries, whatever the data size.
+them), so the access scope and the filters need no join to the deals. Expected and collected by month come
+from the rollup of instalments by due date (reports/analytics/rollup.py; a payment changes paid amounts, so
+the deals' services mark the days they touch stale and those days are read from the rows); the overdue figures
+read the covering partial index of unpaid instalments. Money received is the rollup's too, credited to the
+branch and manager of the deal on the day of the payment. A fixed number of queries, whatever the data size.
 """
 
 from collections import defaultdict
@@ -13,7 +14,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, F, Min, QuerySet, Sum
-from django.db.models.functions import Least, TruncMonth
 from django.utils import timezone
 
 from crm import access
@@ -21,7 +21,7 @@ from deals.models import Instalment
 from reports.analytics import rollup
 from reports.analytics.base import MONEY, PERCENT, TEXT, Column, Dashboard, Filters, Table, percent
 from reports.analytics.scope import scoped
-from reports.analytics.stats import branch_names, period_bounds, user_names
+from reports.analytics.stats import branch_names, user_names
 
 TITLE = "Платежи: план и факт"
 OVERDUE_LIST = 20
@@ -76,16 +76,11 @@ def _months(date_from: date, date_to: date) -> list[date]:
 
 
 def _months_table(user, filters: Filters) -> Table:
-    start, end = period_bounds(filters)
-    planned = {
-        r["month"]: r
-        for r in instalments(user, filters)
-        .filter(due_date__gte=filters.date_from, due_date__lte=filters.date_to)
-        .annotate(month=TruncMonth("due_date"))
-        .order_by()
-        .values("month")
-        .annotate(expected=Sum("amount"), collected=Sum(Least("paid_amount", "amount")))
-    }
+    # Both from the rollup of instalments by due date (paid amounts change: stale days are read raw).
+    planned = defaultdict(lambda: {"expected": ZERO, "collected": ZERO})
+    for name, key in (("instalment", "expected"), ("instalment_paid", "collected")):
+        for (day,), value in rollup.day_sums(name, user, filters, ("day",)).items():
+            planned[day.replace(day=1)][key] += value["amount"]
     received = defaultdict(Decimal)
     for (day,), value in rollup.sums("payment", user, filters, ("day",)).items():
         received[day.replace(day=1)] += value["amount"]

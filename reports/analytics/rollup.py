@@ -23,16 +23,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, Count, F, Func, Max, Q, Sum, Value, When
-from django.db.models.functions import Cast, Coalesce, Substr, TruncDate
+from django.db.models import Case, CharField, Count, DateTimeField, F, Func, Max, Q, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Least, Substr, TruncDate
 from django.utils import timezone
 
 from activities.models import Activity
 from crm import access
 from crm.models import StaleDay
 from crm.pipelines import ORDER, TERMINATED, ServiceLine
-from crm.stale import ACTIVITY, LEAD
-from deals.models import DealStageChange, Payment
+from crm.stale import ACTIVITY, INSTALMENT, LEAD
+from deals.models import DealStageChange, Instalment, Payment
 from leads.models import Lead
 from reports.analytics.base import Filters
 from reports.analytics.scope import scoped
@@ -51,6 +51,12 @@ RESPONSE_BUCKET = Coalesce(
     Cast(Func(F("response_seconds"), Value(RESPONSE_BOUNDS), function="width_bucket"), CharField()), Value("")
 )
 OPEN_LEAD = (Lead.Status.NEW, Lead.Status.IN_WORK)
+INSTALMENT_DIMS = {
+    "branch_id": F("branch_id"),
+    "manager_id": F("manager_id"),
+    "source": F("source"),
+    "line": F("service_line"),
+}
 CONTRACT_STAGES = [ORDER[line][1] for line in ServiceLine]
 TERMINATED_STAGES = list(TERMINATED.values())
 # Source ids per refresh step: bounded memory whatever the backlog (the first refresh of a big database).
@@ -68,7 +74,7 @@ class Spec:
     model: type
     date_field: str
     dims: dict
-    amount: str | None = None
+    amount: str | Func | None = None
     where: Q = field(default_factory=Q)
     postgresql_only: bool = False
     # Mutable source rows (requests are answered, reassigned, closed, merged): no watermark; instead each
@@ -81,7 +87,7 @@ class Spec:
 
     @property
     def is_datetime(self) -> bool:
-        return self.date_field != "paid_on"
+        return isinstance(self.model._meta.get_field(self.date_field), DateTimeField)
 
 
 SPECS = {
@@ -195,6 +201,24 @@ SPECS = {
             manager_field="responsible",
             ignores=("source", "pipeline"),
         ),
+        # Instalments by due date: what the schedules expect, and the part of it paid (payments are spread over
+        # the schedule oldest first, so paid amounts change): the payments dashboard's months.
+        Spec(
+            "instalment",
+            Instalment,
+            "due_date",
+            INSTALMENT_DIMS,
+            amount="amount",
+            stale_topic=INSTALMENT,
+        ),
+        Spec(
+            "instalment_paid",
+            Instalment,
+            "due_date",
+            INSTALMENT_DIMS,
+            amount=Least("paid_amount", "amount"),
+            stale_topic=INSTALMENT,
+        ),
         Spec(
             "manager_payment",
             Payment,
@@ -213,7 +237,9 @@ def _grouped(spec: Spec, qs, by: tuple[str, ...], *, by_day: bool = False) -> li
     exprs = {dim: spec.dims.get(dim, Value(0) if dim.endswith("_id") else Value("")) for dim in by if dim != "day"}
     if by_day:
         exprs["day"] = (
-            TruncDate(spec.date_field, tzinfo=timezone.get_current_timezone()) if spec.is_datetime else F("paid_on")
+            TruncDate(spec.date_field, tzinfo=timezone.get_current_timezone())
+            if spec.is_datetime
+            else F(spec.date_field)
         )
     # With nothing to group by, one group: a constant (values() of no fields would be every field).
     names = {f"_{k}": v for k, v in exprs.items()} or {"_all": Value(1)}
@@ -288,8 +314,8 @@ def refresh(names=None) -> dict[str, int]:
     Safe to run at any time and concurrently: the watermark row is locked while a fact moves it."""
     taken = {}
     names = [n for n in names or SPECS if connection.vendor == "postgresql" or not SPECS[n].postgresql_only]
-    for name in [n for n in names if SPECS[n].stale_topic]:
-        taken[name] = _recompute(SPECS[name])
+    for topic in dict.fromkeys(SPECS[n].stale_topic for n in names if SPECS[n].stale_topic):
+        taken |= _recompute(topic, [SPECS[n] for n in names if SPECS[n].stale_topic == topic])
     names = [n for n in names if not SPECS[n].stale_topic]
     tops = {name: SPECS[name].model.objects.aggregate(top=Max("id"))["top"] or 0 for name in names}
     if not _settle():
@@ -327,38 +353,48 @@ def _days_q(spec: Spec, runs: list[tuple[date, date]]) -> Q:
     """Source rows placed on the days of `runs` (in the firm's time zone)."""
     q = Q(pk__in=[])
     for first, last in runs:
-        start, end = period_bounds(Filters(date_from=first, date_to=last))
-        q |= Q(**{f"{spec.date_field}__gte": start, f"{spec.date_field}__lt": end})
+        if spec.is_datetime:
+            start, end = period_bounds(Filters(date_from=first, date_to=last))
+            q |= Q(**{f"{spec.date_field}__gte": start, f"{spec.date_field}__lt": end})
+        else:
+            q |= Q(**{f"{spec.date_field}__gte": first, f"{spec.date_field}__lte": last})
     return q
 
 
-def _recompute(spec: Spec) -> int:
-    """Sum the stale days of a mutable source again from its rows, rebuild their months, and drop the marks
-    read: a mark added meanwhile stays, so its day is read raw until the next refresh. Returns the rows summed."""
+def _recompute(topic: str, specs: list[Spec]) -> dict[str, int]:
+    """Sum the stale days of a mutable source again from its rows (every fact of the topic), rebuild their
+    months, and drop the marks read: a mark added meanwhile stays, so its day is read raw until the next
+    refresh. Returns the rows summed per fact."""
     with transaction.atomic():
-        FactWatermark.objects.get_or_create(fact=spec.name)
-        FactWatermark.objects.select_for_update().get(fact=spec.name)  # one recompute of a fact at a time
-        marks = list(StaleDay.objects.filter(topic=spec.stale_topic).values_list("id", "day"))
+        FactWatermark.objects.get_or_create(fact=topic)
+        FactWatermark.objects.select_for_update().get(fact=topic)  # one recompute of a topic at a time
+        marks = list(StaleDay.objects.filter(topic=topic).values_list("id", "day"))
         days = sorted({day for _, day in marks})
-        taken = 0
-        for run in _runs(days):
-            Fact.objects.filter(fact=spec.name, grain="d", day__gte=run[0], day__lte=run[1]).delete()
-            rows = _grouped(spec, spec.model.objects.filter(_days_q(spec, [run])), DIMS, by_day=True)
-            Fact.objects.bulk_create([_fact(spec.name, "d", row) for row in rows], batch_size=2000)
-            taken += sum(row["n"] for row in rows)
-        for month in sorted({day.replace(day=1) for day in days}):
-            following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-            Fact.objects.filter(fact=spec.name, grain="m", day=month).delete()
-            rows = (
-                Fact.objects.filter(fact=spec.name, grain="d", day__gte=month, day__lt=following)
-                .order_by()
-                .values(*DIMS)
-                .annotate(n=Sum("n"), amount=Sum("amount"))
-            )
-            Fact.objects.bulk_create([_fact(spec.name, "m", row | {"day": month}) for row in rows], batch_size=2000)
+        taken = {spec.name: _recompute_days(spec, days) for spec in specs}
         ids = [pk for pk, _ in marks]
         for start in range(0, len(ids), 5000):
             StaleDay.objects.filter(id__in=ids[start : start + 5000]).delete()
+    return taken
+
+
+def _recompute_days(spec: Spec, days: list[date]) -> int:
+    """One fact's day rows of `days` from the source rows, then their months from the day rows."""
+    taken = 0
+    for run in _runs(days):
+        Fact.objects.filter(fact=spec.name, grain="d", day__gte=run[0], day__lte=run[1]).delete()
+        rows = _grouped(spec, spec.model.objects.filter(_days_q(spec, [run])), DIMS, by_day=True)
+        Fact.objects.bulk_create([_fact(spec.name, "d", row) for row in rows], batch_size=2000)
+        taken += sum(row["n"] for row in rows)
+    for month in sorted({day.replace(day=1) for day in days}):
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        Fact.objects.filter(fact=spec.name, grain="m", day=month).delete()
+        rows = (
+            Fact.objects.filter(fact=spec.name, grain="d", day__gte=month, day__lt=following)
+            .order_by()
+            .values(*DIMS)
+            .annotate(n=Sum("n"), amount=Sum("amount"))
+        )
+        Fact.objects.bulk_create([_fact(spec.name, "m", row | {"day": month}) for row in rows], batch_size=2000)
     return taken
 
 
@@ -372,12 +408,8 @@ def mark_all_stale(name: str) -> None:
     rows were loaded around the services: the demo, the bench, a test starting from none)."""
     spec = SPECS[name]
     tz = timezone.get_current_timezone()
-    days = (
-        spec.model.objects.annotate(_day=TruncDate(spec.date_field, tzinfo=tz))
-        .order_by()
-        .values_list("_day", flat=True)
-        .distinct()
-    )
+    day = TruncDate(spec.date_field, tzinfo=tz) if spec.is_datetime else F(spec.date_field)
+    days = spec.model.objects.annotate(_day=day).order_by().values_list("_day", flat=True).distinct()
     StaleDay.objects.bulk_create([StaleDay(topic=spec.stale_topic, day=day) for day in days], batch_size=2000)
 
 
@@ -412,7 +444,7 @@ def _split(date_from: date, date_to: date) -> tuple[list[date], list[tuple[date,
 
 def _raw_period(spec: Spec, qs, date_from: date, date_to: date):
     if not spec.is_datetime:
-        return qs.filter(paid_on__gte=date_from, paid_on__lte=date_to)
+        return qs.filter(**{f"{spec.date_field}__gte": date_from, f"{spec.date_field}__lte": date_to})
     start, end = period_bounds(Filters(date_from=date_from, date_to=date_to))
     return qs.filter(**{f"{spec.date_field}__gte": start, f"{spec.date_field}__lt": end})
 
@@ -477,7 +509,9 @@ def day_sums(name: str, user, filters: Filters, by: tuple[str, ...]) -> dict[tup
     fact's dims (no source or pipeline filter for «lead»)."""
     spec = SPECS[name]
     filters = replace(filters, **dict.fromkeys(spec.ignores, ""))
-    assert spec.stale_topic and not filters.source and not filters.pipeline
+    assert spec.stale_topic
+    assert not filters.source or "source" in spec.dims, "the fact has no source: read the rows"
+    assert not filters.pipeline or "line" in spec.dims, "the fact has no pipeline: read the rows"
     stale = sorted(
         set(
             StaleDay.objects.filter(
@@ -496,7 +530,8 @@ def day_sums(name: str, user, filters: Filters, by: tuple[str, ...]) -> dict[tup
     if stale:
         period &= ~Q(grain="d", day__in=stale)
     totals = defaultdict(lambda: {"n": 0, "amount": Decimal("0")})
-    raw = scoped(spec.model.objects.all(), user, filters, manager=spec.manager_field)
+    line = _raw_name(spec, "line") if "line" in spec.dims else None
+    raw = scoped(spec.model.objects.all(), user, filters, manager=spec.manager_field, line=line)
     for rows in (
         _rolled(name, user, filters, by, {}, period),
         _grouped(spec, raw.filter(_days_q(spec, _runs(stale))), by) if stale else [],

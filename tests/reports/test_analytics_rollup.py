@@ -22,10 +22,10 @@ from activities.models import Activity
 from activities.services import activity_complete, activity_plan, meeting_cancel
 from crm.models import StaleDay, User
 from deals.models import Deal, DealStageChange, Payment
-from deals.services import deal_move_to_stage, payment_record
+from deals.services import deal_move_to_stage, deal_reassign, payment_record
 from leads.models import Lead
 from leads.services import lead_assign, lead_close, lead_create, lead_merge
-from reports.analytics import efficiency, rollup
+from reports.analytics import efficiency, payments, rollup
 from reports.analytics.base import Filters
 from reports.analytics.funnel import stage_changes
 from reports.analytics.registry import DASHBOARDS
@@ -52,6 +52,7 @@ def office(db):
         FactWatermark.objects.all().delete()
         rollup.mark_all_stale("lead")
         rollup.mark_all_stale("activity")
+        rollup.mark_all_stale("instalment")
         yield {u.username: u for u in User.objects.all()}
 
 
@@ -207,10 +208,10 @@ def _efficiency(users) -> dict:
         user = users[login]
         branch = user.branch_id if login != "director" else None
         for start, end in PERIODS:
-            for extra in ({}, {"manager_id": users["manager.msk"].pk}):
+            for extra in ({}, {"manager_id": users["manager.msk"].pk}, {"pipeline": "db"}):
                 filters = Filters(date_from=start, date_to=end, branch_id=branch, **extra)
-                table = efficiency.build(user, filters).tables[0]
-                found[(login, start, extra.get("manager_id"))] = (table.rows, table.totals)
+                for table in [*efficiency.build(user, filters).tables, *payments.build(user, filters).tables]:
+                    found[(login, start, tuple(extra.items()), table.key)] = (table.rows, table.totals)
     return found
 
 
@@ -221,11 +222,12 @@ def test_requests_changed_after_the_refresh_are_read_from_their_rows(office):
     msk, manager, other = office["rop.msk"], office["manager.msk"], office["manager2.msk"]
 
     def all_raw():
-        kept = list(Fact.objects.filter(fact__in=["lead", "activity"]))
-        Fact.objects.filter(fact__in=["lead", "activity"]).delete()
+        mutable = ["lead", "activity", "instalment", "instalment_paid"]
+        kept = list(Fact.objects.filter(fact__in=mutable))
+        Fact.objects.filter(fact__in=mutable).delete()
         last_mark = StaleDay.objects.order_by("-id").values_list("id", flat=True).first() or 0
-        rollup.mark_all_stale("lead")
-        rollup.mark_all_stale("activity")
+        for name in mutable:
+            rollup.mark_all_stale(name)
         try:
             return _efficiency(office)
         finally:
@@ -272,6 +274,13 @@ def test_requests_changed_after_the_refresh_are_read_from_their_rows(office):
         assert meeting is not None
         meeting_cancel(activity=meeting, by=msk, reason="Клиент заболел")
         activity_plan(by=manager, kind="call", planned_at=NOW + timedelta(days=1), lead=fresh, subject="Ещё раз")
+        # Instalments: a payment spreads over the schedule, a deal with a schedule goes to another manager.
+        owing = Deal.objects.filter(manager=manager, instalments__paid_amount=0).distinct().order_by("pk").first()
+        assert owing is not None
+        payment_record(deal=owing, by=manager, paid_on=NOW.date(), amount=Decimal("5000"), method="cash")
+        deal_reassign(deal=owing, manager=other, by=msk)
+        due = set(owing.instalments.values_list("due_date", flat=True))
+        assert due <= set(StaleDay.objects.filter(topic="instalment").values_list("day", flat=True))
         assert {timezone.localdate(late.planned_at), timezone.localdate(meeting.planned_at)} <= set(
             StaleDay.objects.filter(topic="activity").values_list("day", flat=True)
         )
@@ -280,6 +289,6 @@ def test_requests_changed_after_the_refresh_are_read_from_their_rows(office):
         assert changed == all_raw()
         # The refresh sums the marked days again and drops their marks: the same figures, from the rollup.
         taken = rollup.refresh()
-        assert taken["lead"] > 0 and taken["activity"] > 0
+        assert taken["lead"] > 0 and taken["activity"] > 0 and taken["instalment"] > 0
         assert not StaleDay.objects.exists()
         assert _efficiency(office) == changed

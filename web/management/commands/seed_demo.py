@@ -30,9 +30,11 @@ class Command(BaseCommand):
             + seed_mail()
         )
         # The dashboards' sums by day and month take in the demo's moves and payments (a beat job does it after);
-        # the demo dates its requests and «дела» back past the services, so every day of them is summed afresh.
+        # the demo dates its rows back past the services, so every day of its requests, «дела» and instalments
+        # is summed afresh.
         rollup.mark_all_stale("lead")
         rollup.mark_all_stale("activity")
+        rollup.mark_all_stale("instalment")
         rollup.refresh()
         if created:
             self.stdout.write(f"Создано: {len(created)} ({', '.join(created)})")
