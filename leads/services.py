@@ -134,6 +134,7 @@ def _continue(*, lead: Lead, by: User | None, intake: dict, key: str | None, fin
             changed += ["email", "email_norm"]
         if changed:
             lead.save(update_fields=changed)
+            stale.mark(stale.LEAD, lead.created_at)
         audit_record(
             actor=by,
             action=Action.UPDATE,
@@ -611,4 +612,6 @@ def client_merge(*, survivor: Client, other: Client, by: User) -> Client:
 def leads_of_signed_deal(*, deal) -> None:
     """The deal made from these requests has its contract (crm/relink.py «deal.contract_signed»): the funnel's
     «обращение → договор» counts them from this flag, with no join to a million deals."""
-    Lead.objects.filter(deal=deal, contract_signed=False).update(contract_signed=True)
+    signed = dict(Lead.objects.filter(deal=deal, contract_signed=False).values_list("id", "created_at"))
+    stale.mark(stale.LEAD, *signed.values())  # the rows read are the rows changed: no day escapes its mark
+    Lead.objects.filter(id__in=list(signed)).update(contract_signed=True)

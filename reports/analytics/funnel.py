@@ -146,7 +146,19 @@ def _stages_table(user, filters, happened, cohort, days_in) -> Table:
 
 
 def _lead_figures(user, filters, start, end) -> dict[str, dict]:
-    """The period's leads by source and what became of them: one pass for the lead table and the sources."""
+    """The period's leads by source and what became of them: one pass for the lead table and the sources.
+    From the requests' rollup by day (stale days from the rows); one manager's requests from the rows."""
+    if not filters.manager_id:
+        figures = defaultdict(lambda: {"leads": 0, "converted": 0, "contracted": 0, "closed": 0})
+        for (source, status, became), value in rollup.day_sums(
+            "lead_source", user, filters, ("source", "k1", "k2")
+        ).items():
+            row = figures[source]
+            row["leads"] += value["n"]
+            row["converted"] += value["n"] if "deal" in became.split(",") else 0
+            row["contracted"] += value["n"] if "signed" in became.split(",") else 0
+            row["closed"] += value["n"] if status in (Lead.Status.CLOSED, Lead.Status.NON_TARGET) else 0
+        return dict(figures)
     leads = leads_in(
         user, filters, Lead.objects.filter(created_at__gte=start, created_at__lt=end, merged_into__isnull=True)
     )

@@ -189,6 +189,28 @@ SPECS = {
             stale_topic=LEAD,
             manager_field="assigned_to",
         ),
+        # Requests by the day they came in, by branch, source and pipeline (a converted request is in its deal's),
+        # status and what became of them: the funnel's «от обращения до договора» and its sources.
+        Spec(
+            "lead_source",
+            Lead,
+            "created_at",
+            {
+                "branch_id": F("branch_id"),
+                "source": F("source"),
+                "line": Coalesce(F("deal__service_line"), F("service_line")),
+                "k1": F("status"),
+                "k2": Case(
+                    When(deal__isnull=False, contract_signed=True, then=Value("deal,signed")),
+                    When(deal__isnull=False, then=Value("deal")),
+                    When(contract_signed=True, then=Value("signed")),
+                    default=Value(""),
+                ),
+            },
+            where=Q(merged_into__isnull=True),
+            stale_topic=LEAD,
+            manager_field="assigned_to",
+        ),
         # «Дела» (not busy time) by the day they are planned for, per responsible and status: done, cancelled,
         # planned (on a past day: overdue). Today and later are read from the rows (efficiency.py).
         Spec(
@@ -512,6 +534,7 @@ def day_sums(name: str, user, filters: Filters, by: tuple[str, ...]) -> dict[tup
     assert spec.stale_topic
     assert not filters.source or "source" in spec.dims, "the fact has no source: read the rows"
     assert not filters.pipeline or "line" in spec.dims, "the fact has no pipeline: read the rows"
+    assert not filters.manager_id or "manager_id" in spec.dims, "the fact has no manager: read the rows"
     stale = sorted(
         set(
             StaleDay.objects.filter(
@@ -530,8 +553,10 @@ def day_sums(name: str, user, filters: Filters, by: tuple[str, ...]) -> dict[tup
     if stale:
         period &= ~Q(grain="d", day__in=stale)
     totals = defaultdict(lambda: {"n": 0, "amount": Decimal("0")})
-    line = _raw_name(spec, "line") if "line" in spec.dims else None
-    raw = scoped(spec.model.objects.all(), user, filters, manager=spec.manager_field, line=line)
+    raw = scoped(spec.model.objects.all(), user, filters, manager=spec.manager_field)
+    if filters.pipeline:
+        # The fact's own expression for the line (a request's is its deal's when it has one).
+        raw = raw.alias(_line=spec.dims["line"]).filter(_line=filters.pipeline)
     for rows in (
         _rolled(name, user, filters, by, {}, period),
         _grouped(spec, raw.filter(_days_q(spec, _runs(stale))), by) if stale else [],

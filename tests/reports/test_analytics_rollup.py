@@ -25,7 +25,7 @@ from deals.models import Deal, DealStageChange, Payment
 from deals.services import deal_move_to_stage, deal_reassign, payment_record
 from leads.models import Lead
 from leads.services import lead_assign, lead_close, lead_create, lead_merge
-from reports.analytics import efficiency, payments, rollup
+from reports.analytics import efficiency, funnel, payments, rollup
 from reports.analytics.base import Filters
 from reports.analytics.funnel import stage_changes
 from reports.analytics.registry import DASHBOARDS
@@ -210,7 +210,8 @@ def _efficiency(users) -> dict:
         for start, end in PERIODS:
             for extra in ({}, {"manager_id": users["manager.msk"].pk}, {"pipeline": "db"}):
                 filters = Filters(date_from=start, date_to=end, branch_id=branch, **extra)
-                for table in [*efficiency.build(user, filters).tables, *payments.build(user, filters).tables]:
+                tables = [*efficiency.build(user, filters).tables, *payments.build(user, filters).tables]
+                for table in [*tables, *funnel.build(user, filters).tables]:
                     found[(login, start, tuple(extra.items()), table.key)] = (table.rows, table.totals)
     return found
 
@@ -222,7 +223,7 @@ def test_requests_changed_after_the_refresh_are_read_from_their_rows(office):
     msk, manager, other = office["rop.msk"], office["manager.msk"], office["manager2.msk"]
 
     def all_raw():
-        mutable = ["lead", "activity", "instalment", "instalment_paid"]
+        mutable = ["lead", "lead_source", "activity", "instalment", "instalment_paid"]
         kept = list(Fact.objects.filter(fact__in=mutable))
         Fact.objects.filter(fact__in=mutable).delete()
         last_mark = StaleDay.objects.order_by("-id").values_list("id", flat=True).first() or 0
