@@ -19,6 +19,7 @@ from crm.notifications import notify
 from crm.roles import Role
 from crm.services import audit_record
 from crm.workdays import add_working_days
+from deals.models import Deal
 from deals.selectors import active_deal_of
 from leads.services import lead_record_response
 
@@ -510,6 +511,11 @@ def _require_head(by: User, client: Client) -> None:
         raise DomainError("Это решение принимает РОП филиала или директор.", code="forbidden")
 
 
+def _newest_deal_stage(client: Client) -> str:
+    """The stage the client is lost at (the heads' losses by stage): their newest deal's, '' with none."""
+    return Deal.objects.filter(client=client).order_by("-id").values_list("stage", flat=True).first() or ""
+
+
 def _cancel_planned(client: Client, result: str) -> None:
     """The client's planned «дела» are cancelled; their days' sums are marked stale."""
     # The rows read are the rows changed (by id), so no day escapes its mark.
@@ -531,7 +537,8 @@ def client_to_pool(*, client: Client, by: User) -> Client:
         raise DomainError("Клиент потерян окончательно.", code="state")
     old = client.manager
     client.status, client.manager, client.status_changed_at = Client.Status.POOL, None, timezone.now()
-    client.save(update_fields=["status", "manager", "status_changed_at"])
+    client.loss_stage = _newest_deal_stage(client)
+    client.save(update_fields=["status", "manager", "status_changed_at", "loss_stage"])
     _cancel_planned(client, "Клиент перенесён в отстойник")
     timeline_add(
         client=client,
@@ -601,7 +608,8 @@ def client_mark_lost(*, client: Client, by: User, reason: str) -> Client:
         raise DomainError("Укажите причину.", field="reason")
     client = Client.objects.select_for_update().get(pk=client.pk)
     client.status, client.lost_reason, client.status_changed_at = Client.Status.LOST, reason[:500], timezone.now()
-    client.save(update_fields=["status", "lost_reason", "status_changed_at"])
+    client.loss_stage = _newest_deal_stage(client)
+    client.save(update_fields=["status", "lost_reason", "status_changed_at", "loss_stage"])
     _cancel_planned(client, "Клиент потерян окончательно")
     timeline_add(client=client, kind=TimelineEntry.Kind.CHANGE, text=f"Потерян окончательно: {reason}", actor=by)
     audit_record(actor=by, action=Action.UPDATE, target=client, changes={"status": "lost", "reason": reason})
@@ -616,7 +624,7 @@ def clients_mark_abandoned(*, now: datetime | None = None) -> int:
     for client in abandoned_candidates(now=now)[:1000]:
         with transaction.atomic():
             if Client.objects.filter(pk=client.pk, status=Client.Status.ACTIVE).update(
-                status=Client.Status.ABANDONED, status_changed_at=now
+                status=Client.Status.ABANDONED, status_changed_at=now, loss_stage=_newest_deal_stage(client)
             ):
                 timeline_add(client=client, kind=TimelineEntry.Kind.CHANGE, text="Заброшен: нет запланированных дел")
                 marked += 1

@@ -267,6 +267,11 @@ def pipeline(deals: int, activities: int) -> None:
     t = step("phones", t)
     routes()
     deal_rows()
+    # The stage a client was lost at (the losses table): its deal's, as the services copy it at the change.
+    sql(
+        "UPDATE crm_client c SET loss_stage = d.stage FROM deals_deal d "
+        "WHERE d.client_id = c.id AND c.status <> 'active'"
+    )
     t = step("deals", t)
     stage_history()
     t = step(f"stage history ({scalar('SELECT count(*) FROM deals_dealstagechange'):,} rows)", t)

@@ -58,6 +58,9 @@ class Client(models.Model):
     # When the status last changed and, for «потерян окончательно», why: the heads' losses read these.
     status_changed_at = models.DateTimeField("статус с", null=True, blank=True)
     lost_reason = models.CharField("причина потери", max_length=500, blank=True)
+    # The stage of the client's newest deal when it became abandoned, went to the pool or was lost: the heads'
+    # losses by stage, set by those services, so the count needs no look-up of a deal per client.
+    loss_stage = models.CharField("стадия сделки при потере", max_length=20, blank=True, editable=False)
     created_at = models.DateTimeField("создан", default=timezone.now)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # A duplicate merged into another card is kept (audit, the Disk folder record) but no longer listed.
@@ -78,7 +81,7 @@ class Client(models.Model):
             models.Index(
                 fields=["status", "status_changed_at"],
                 name="client_status_changed",
-                include=["id", "merged_into", "lost_reason", "branch", "manager"],
+                include=["id", "merged_into", "lost_reason", "branch", "manager", "loss_stage"],
             ),
         ]
 

@@ -134,7 +134,7 @@ def _continue(*, lead: Lead, by: User | None, intake: dict, key: str | None, fin
             changed += ["email", "email_norm"]
         if changed:
             lead.save(update_fields=changed)
-            stale.mark(stale.LEAD, lead.created_at)
+            _mark(lead)
         audit_record(
             actor=by,
             action=Action.UPDATE,
@@ -250,7 +250,7 @@ def lead_create(
                 idempotency_key=idempotency_key,
                 idempotency_fingerprint=fingerprint,
             )
-            stale.mark(stale.LEAD, lead.created_at)
+            _mark(lead)
     except IntegrityError:
         # Two requests of this caller with one key raced; the other stored it first.
         existing = (
@@ -289,7 +289,7 @@ def lead_route(*, lead: Lead, assigned_to: User | None, by: User | None) -> Lead
     if lead.assigned_to_id:
         lead.status = Lead.Status.IN_WORK
     lead.save()
-    stale.mark(stale.LEAD, lead.created_at)
+    _mark(lead)
     audit_record(
         actor=by,
         action=Action.CREATE,
@@ -327,9 +327,14 @@ def lead_assign(*, lead: Lead, manager: User, by: User) -> Lead:
     old = lead.assigned_to
     lead.assigned_to, lead.branch_id, lead.status = manager, manager.branch_id, Lead.Status.IN_WORK
     lead.save(update_fields=["assigned_to", "branch", "status"])
-    stale.mark(stale.LEAD, lead.created_at)
+    _mark(lead)
     audit_record(actor=by, action=Action.UPDATE, target=lead, changes={"assigned_to": [str(old or ""), str(manager)]})
     return lead
+
+
+def _mark(*leads: Lead) -> None:
+    """The dashboards' sums of these requests are stale (crm/stale.py): the days they came in and were closed."""
+    stale.mark(stale.LEAD, *(lead.created_at for lead in leads), *(lead.closed_at for lead in leads))
 
 
 def _answered(lead: Lead) -> list[str]:
@@ -364,7 +369,7 @@ def lead_mark_non_target(*, lead: Lead, by: User, reason: str) -> Lead:
         raise DomainError("По лиду уже создана сделка.")
     lead.status, lead.non_target_reason = Lead.Status.NON_TARGET, reason
     lead.save(update_fields=["status", "non_target_reason", *_answered(lead)])
-    stale.mark(stale.LEAD, lead.created_at)
+    _mark(lead)
     for kind, value in ((NonTargetContact.Kind.PHONE, lead.phone_norm), (NonTargetContact.Kind.EMAIL, lead.email_norm)):
         if value and not NonTargetContact.objects.filter(kind=kind, value=value, lifted_at__isnull=True).exists():
             NonTargetContact.objects.create(kind=kind, value=value, reason=reason, marked_by=by)
@@ -393,7 +398,7 @@ def lead_close(*, lead: Lead, by: User, reason: str) -> Lead:
         by,
     )
     lead.save(update_fields=["status", "close_reason", "closed_at", "closed_by", *_answered(lead)])
-    stale.mark(stale.LEAD, lead.created_at)
+    _mark(lead)
     audit_record(
         actor=by,
         action=Action.UPDATE,
@@ -448,7 +453,7 @@ def lead_convert(
     )
     lead.status, lead.client, lead.deal = Lead.Status.CONVERTED, client, deal
     lead.save(update_fields=["status", "client", "deal", *_answered(lead)])
-    stale.mark(stale.LEAD, lead.created_at)
+    _mark(lead)
     _story_to_timeline(lead, client=client, deal=deal)
     # The lead's tasks and «дела» (the consultation the call-centre booked) now belong to the client and the deal.
     Task.objects.filter(lead=lead, client__isnull=True).update(client=client)
@@ -559,7 +564,7 @@ def lead_merge(*, survivor: Lead, other: Lead, by: User) -> Lead:
         survivor.save(update_fields=[f.removesuffix("_id") for f in changed])
     other.merged_into = survivor
     other.save(update_fields=["merged_into"])
-    stale.mark(stale.LEAD, survivor.created_at, other.created_at)
+    _mark(survivor, other)
     audit_record(
         actor=by, action=Action.UPDATE, target=survivor, changes={"merged": other.pk, "moved": moved, "filled": changed}
     )

@@ -14,7 +14,8 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from clients.models import Client
@@ -224,8 +225,8 @@ def _losses_table(user, filters, start, end) -> Table:
                 "count": value["n"],
             }
         )
-    # Clients carry no source or line of their own: the source and pipeline filters do not narrow them.
-    newest_deal_stage = Deal.objects.filter(client=OuterRef("pk")).order_by("-id").values("stage")[:1]
+    # Clients carry no source or line of their own: the source and pipeline filters do not narrow them. The
+    # stage is their newest deal's when they were lost (copied then), read with the rest from one index.
     clients = scoped(
         Client.objects.filter(
             status__in=[Client.Status.ABANDONED, Client.Status.POOL, Client.Status.LOST],
@@ -241,41 +242,16 @@ def _losses_table(user, filters, start, end) -> Table:
         Client.Status.ABANDONED: "нет запланированных дел",
         Client.Status.POOL: "перенесён в отстойник",
     }
-    for r in (
-        clients.annotate(deal_stage=Subquery(newest_deal_stage))
-        .order_by()
-        .values("status", "deal_stage", "lost_reason")
-        .annotate(n=Count("id"))
-    ):
+    for r in clients.order_by().values("status", "loss_stage", "lost_reason").annotate(n=Count("id")):
         rows.append(
             {
                 "kind": Client.Status(r["status"]).label,
-                "stage": _stage_label(r["deal_stage"]) if r["deal_stage"] else "без сделки",
+                "stage": _stage_label(r["loss_stage"]) if r["loss_stage"] else "без сделки",
                 "reason": reasons.get(r["status"]) or (r["lost_reason"] or "не указана").strip()[:200],
                 "count": r["n"],
             }
         )
-    # Two ranges, each read from its covering index, glued with UNION ALL (an OR of the two reads the table).
-    closed = leads_in(
-        user,
-        filters,
-        Lead.objects.filter(
-            merged_into__isnull=True, status=Lead.Status.CLOSED, closed_at__gte=start, closed_at__lt=end
-        ),
-    )
-    non_target = leads_in(
-        user,
-        filters,
-        Lead.objects.filter(
-            merged_into__isnull=True, status=Lead.Status.NON_TARGET, created_at__gte=start, created_at__lt=end
-        ),
-    )
-    for r in (
-        closed.order_by()
-        .values("status", reason=F("close_reason"))
-        .annotate(n=Count("id"))
-        .union(non_target.order_by().values("status", reason=F("non_target_reason")).annotate(n=Count("id")), all=True)
-    ):
+    for r in _lost_requests(user, filters, start, end):
         reason = r["reason"]
         rows.append(
             {
@@ -302,9 +278,45 @@ def _losses_table(user, filters, start, end) -> Table:
         totals={"kind": "Всего", "count": sum(totals.values())},
         note=(
             "За период: расторгнутые сделки (со стадии, с которой расторгнуты), клиенты, ставшие заброшенными, "
-            "перенесённые в отстойник или потерянные окончательно (стадия их последней сделки), обращения, "
-            "закрытые без сделки, и нецелевые. Фильтры источника и воронки к клиентам не применяются."
+            "перенесённые в отстойник или потерянные окончательно (стадия их последней сделки в тот момент), "
+            "обращения, закрытые без сделки, и нецелевые. Фильтры источника и воронки к клиентам не применяются."
         ),
+    )
+
+
+def _lost_requests(user, filters, start, end) -> list[dict]:
+    """Requests closed in the period and those that came in it and were marked non-target, by reason: from
+    their rollups by day (stale days from the rows); one manager's from the rows."""
+    if not filters.manager_id:
+        lost = rollup.day_sums_of(("lead_closed", "lead_non_target"), user, filters, ("k1", "k2"))
+        return [
+            {"status": status, "reason": reason, "n": value["n"]}
+            for figures in lost.values()
+            for (status, reason), value in figures.items()
+        ]
+    # Two ranges, each read from its covering index, glued with UNION ALL (an OR of the two reads the table).
+    closed = leads_in(
+        user,
+        filters,
+        Lead.objects.filter(
+            merged_into__isnull=True, status=Lead.Status.CLOSED, closed_at__gte=start, closed_at__lt=end
+        ),
+    )
+    non_target = leads_in(
+        user,
+        filters,
+        Lead.objects.filter(
+            merged_into__isnull=True, status=Lead.Status.NON_TARGET, created_at__gte=start, created_at__lt=end
+        ),
+    )
+    return list(
+        closed.order_by()
+        .values("status", reason=Substr("close_reason", 1, 200))
+        .annotate(n=Count("id"))
+        .union(
+            non_target.order_by().values("status", reason=Substr("non_target_reason", 1, 200)).annotate(n=Count("id")),
+            all=True,
+        )
     )
 
 

@@ -78,8 +78,9 @@ def _months(date_from: date, date_to: date) -> list[date]:
 def _months_table(user, filters: Filters) -> Table:
     # Both from the rollup of instalments by due date (paid amounts change: stale days are read raw).
     planned = defaultdict(lambda: {"expected": ZERO, "collected": ZERO})
+    sums = rollup.day_sums_of(("instalment", "instalment_paid"), user, filters, ("day",))
     for name, key in (("instalment", "expected"), ("instalment_paid", "collected")):
-        for (day,), value in rollup.day_sums(name, user, filters, ("day",)).items():
+        for (day,), value in sums[name].items():
             planned[day.replace(day=1)][key] += value["amount"]
     received = defaultdict(Decimal)
     for (day,), value in rollup.sums("payment", user, filters, ("day",)).items():

@@ -51,6 +51,8 @@ RESPONSE_BUCKET = Coalesce(
     Cast(Func(F("response_seconds"), Value(RESPONSE_BOUNDS), function="width_bucket"), CharField()), Value("")
 )
 OPEN_LEAD = (Lead.Status.NEW, Lead.Status.IN_WORK)
+# A request's pipeline: its deal's when it has one (it may have come in with none or another), else its own.
+LEAD_LINE = Coalesce(F("deal__service_line"), F("service_line"))
 INSTALMENT_DIMS = {
     "branch_id": F("branch_id"),
     "manager_id": F("manager_id"),
@@ -198,7 +200,7 @@ SPECS = {
             {
                 "branch_id": F("branch_id"),
                 "source": F("source"),
-                "line": Coalesce(F("deal__service_line"), F("service_line")),
+                "line": LEAD_LINE,
                 "k1": F("status"),
                 "k2": Case(
                     When(deal__isnull=False, contract_signed=True, then=Value("deal,signed")),
@@ -208,6 +210,38 @@ SPECS = {
                 ),
             },
             where=Q(merged_into__isnull=True),
+            stale_topic=LEAD,
+            manager_field="assigned_to",
+        ),
+        # The funnel's losses before a deal: requests closed, by the day closed and the reason, and requests
+        # marked non-target, by the day they came in and the reason.
+        Spec(
+            "lead_closed",
+            Lead,
+            "closed_at",
+            {
+                "branch_id": F("branch_id"),
+                "source": F("source"),
+                "line": LEAD_LINE,
+                "k1": Value(Lead.Status.CLOSED),
+                "k2": Substr("close_reason", 1, 200),
+            },
+            where=Q(merged_into__isnull=True, status=Lead.Status.CLOSED),
+            stale_topic=LEAD,
+            manager_field="assigned_to",
+        ),
+        Spec(
+            "lead_non_target",
+            Lead,
+            "created_at",
+            {
+                "branch_id": F("branch_id"),
+                "source": F("source"),
+                "line": LEAD_LINE,
+                "k1": Value(Lead.Status.NON_TARGET),
+                "k2": Substr("non_target_reason", 1, 200),
+            },
+            where=Q(merged_into__isnull=True, status=Lead.Status.NON_TARGET),
             stale_topic=LEAD,
             manager_field="assigned_to",
         ),
@@ -425,14 +459,16 @@ def _fact(name: str, grain: str, row: dict) -> Fact:
     return Fact(fact=name, grain=grain, day=row["day"], n=row["n"], amount=row["amount"] or 0, **dims)
 
 
-def mark_all_stale(name: str) -> None:
-    """Every day of a mutable fact's rows is recomputed at the next refresh and read raw until then (after
-    rows were loaded around the services: the demo, the bench, a test starting from none)."""
-    spec = SPECS[name]
+def mark_all_stale(topic: str) -> None:
+    """Every day of a topic's rows (by each of its facts' dates) is recomputed at the next refresh and read
+    raw until then: after rows were loaded around the services (the demo, the bench, a test from none)."""
     tz = timezone.get_current_timezone()
-    day = TruncDate(spec.date_field, tzinfo=tz) if spec.is_datetime else F(spec.date_field)
-    days = spec.model.objects.annotate(_day=day).order_by().values_list("_day", flat=True).distinct()
-    StaleDay.objects.bulk_create([StaleDay(topic=spec.stale_topic, day=day) for day in days], batch_size=2000)
+    days = set()
+    for spec in [spec for spec in SPECS.values() if spec.stale_topic == topic]:
+        day = TruncDate(spec.date_field, tzinfo=tz) if spec.is_datetime else F(spec.date_field)
+        rows = spec.model.objects.filter(**{f"{spec.date_field}__isnull": False}).annotate(_day=day)
+        days |= set(rows.order_by().values_list("_day", flat=True).distinct())
+    StaleDay.objects.bulk_create([StaleDay(topic=topic, day=day) for day in sorted(days)], batch_size=2000)
 
 
 # --- reading (selectors) ------------------------------------------------------------------------
@@ -507,13 +543,14 @@ def sums(name: str, user, filters: Filters, by: tuple[str, ...], **where) -> dic
     return dict(totals)
 
 
-def _rolled(name: str, user, filters: Filters, by: tuple[str, ...], where: dict, period: Q | None = None):
+def _rolled(name: str | tuple, user, filters: Filters, by: tuple[str, ...], where: dict, period: Q | None = None):
     if period is None:
         months, days = _split(filters.date_from, filters.date_to)
         period = Q(grain="m", day__in=months) if months else Q(pk__in=[])
         for first, last in days:
             period |= Q(grain="d", day__gte=first, day__lte=last)
-    rolled = Fact.objects.filter(period, fact=name).filter(access.analytics_rows_q(user, branch="branch"))
+    names = name if isinstance(name, tuple) else (name,)
+    rolled = Fact.objects.filter(period, fact__in=names).filter(access.analytics_rows_q(user, branch="branch"))
     if filters.branch_id:
         rolled = rolled.filter(branch_id=filters.branch_id)
     if filters.manager_id:  # only facts with the dim come here
@@ -528,18 +565,25 @@ def _rolled(name: str, user, filters: Filters, by: tuple[str, ...], where: dict,
 def day_sums(name: str, user, filters: Filters, by: tuple[str, ...]) -> dict[tuple, dict]:
     """A mutable fact's rows in the period, like sums(): clean days from the rollup (a whole month from its
     month row when none of its days is stale), stale days from the source rows. The caller keeps to the
-    fact's dims (no source or pipeline filter for «lead»)."""
-    spec = SPECS[name]
-    filters = replace(filters, **dict.fromkeys(spec.ignores, ""))
-    assert spec.stale_topic
-    assert not filters.source or "source" in spec.dims, "the fact has no source: read the rows"
-    assert not filters.pipeline or "line" in spec.dims, "the fact has no pipeline: read the rows"
-    assert not filters.manager_id or "manager_id" in spec.dims, "the fact has no manager: read the rows"
+    fact's dims (no manager filter for «lead_source», say: it reads the rows then)."""
+    return day_sums_of((name,), user, filters, by)[name]
+
+
+def day_sums_of(names: tuple[str, ...], user, filters: Filters, by: tuple[str, ...]) -> dict[str, dict]:
+    """day_sums() of several facts of one topic, read together: their stale days and their rollup at once."""
+    specs = [SPECS[name] for name in names]
+    topic = specs[0].stale_topic
+    filters = replace(filters, **dict.fromkeys(specs[0].ignores, ""))
+    for spec in specs:
+        assert spec.stale_topic == topic and spec.ignores == specs[0].ignores
+        assert not filters.source or "source" in spec.dims, "the fact has no source: read the rows"
+        assert not filters.pipeline or "line" in spec.dims, "the fact has no pipeline: read the rows"
+        assert not filters.manager_id or "manager_id" in spec.dims, "the fact has no manager: read the rows"
     stale = sorted(
         set(
-            StaleDay.objects.filter(
-                topic=spec.stale_topic, day__gte=filters.date_from, day__lte=filters.date_to
-            ).values_list("day", flat=True)
+            StaleDay.objects.filter(topic=topic, day__gte=filters.date_from, day__lte=filters.date_to).values_list(
+                "day", flat=True
+            )
         )
     )
     stale_months = {day.replace(day=1) for day in stale}
@@ -552,20 +596,23 @@ def day_sums(name: str, user, filters: Filters, by: tuple[str, ...]) -> dict[tup
         period |= Q(grain="d", day__gte=first, day__lte=last)
     if stale:
         period &= ~Q(grain="d", day__in=stale)
-    totals = defaultdict(lambda: {"n": 0, "amount": Decimal("0")})
-    raw = scoped(spec.model.objects.all(), user, filters, manager=spec.manager_field)
-    if filters.pipeline:
-        # The fact's own expression for the line (a request's is its deal's when it has one).
-        raw = raw.alias(_line=spec.dims["line"]).filter(_line=filters.pipeline)
-    for rows in (
-        _rolled(name, user, filters, by, {}, period),
-        _grouped(spec, raw.filter(_days_q(spec, _runs(stale))), by) if stale else [],
-    ):
+    totals = {name: defaultdict(lambda: {"n": 0, "amount": Decimal("0")}) for name in names}
+
+    def add(name, rows):
         for row in rows:
-            total = totals[tuple(row[d] for d in by)]
+            total = totals[name][tuple(row[d] for d in by)]
             total["n"] += row["n"]
             total["amount"] += row["amount"] or Decimal("0")
-    return dict(totals)
+
+    for row in _rolled(names, user, filters, ("fact", *by), {}, period):
+        add(row["fact"], [row])
+    for spec in specs if stale else []:
+        raw = scoped(spec.model.objects.all(), user, filters, manager=spec.manager_field)
+        if filters.pipeline:
+            # The fact's own expression for the line (a request's is its deal's when it has one).
+            raw = raw.alias(_line=spec.dims["line"]).filter(_line=filters.pipeline)
+        add(spec.name, _grouped(spec, raw.filter(_days_q(spec, _runs(stale))), by))
+    return {name: dict(total) for name, total in totals.items()}
 
 
 def response_medians(

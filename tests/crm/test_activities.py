@@ -291,7 +291,7 @@ def test_abandoned_then_pool_then_handed_out_by_the_heads_rule(head_msk, manager
         assert clients_mark_abandoned_task.apply().get() == 1
         assert clients_mark_abandoned_task.apply().get() == 0
     client.refresh_from_db()
-    assert client.status == "abandoned"
+    assert (client.status, client.loss_stage) == ("abandoned", "")  # no deal: «без сделки» in the losses
     assert [c.pk for c in activity_selectors.clients_in_state(head_msk, "abandoned")] == [client.pk]
     with pytest.raises(DomainError):
         activity_services.client_to_pool(client=client, by=manager_msk)
@@ -314,7 +314,7 @@ def test_abandoned_then_pool_then_handed_out_by_the_heads_rule(head_msk, manager
 
 
 def test_lost_for_good_never_returns(head_msk, manager_msk, director):
-    client = make_client(manager=manager_msk)
+    client = make_deal(manager=manager_msk).client
     with pytest.raises(DomainError) as refused:
         activity_services.client_mark_lost(client=client, by=manager_msk, reason="Уехал")
     assert refused.value.code == "forbidden"
@@ -322,7 +322,8 @@ def test_lost_for_good_never_returns(head_msk, manager_msk, director):
         activity_services.client_mark_lost(client=client, by=head_msk, reason="")
     activity_services.client_mark_lost(client=client, by=director, reason="Уехал за границу")
     client.refresh_from_db()
-    assert client.status == "lost"
+    # The heads' losses count it at the stage its deal stood at (copied now: no look-up per client later).
+    assert (client.status, client.loss_stage) == ("lost", "db_in_work")
     PoolRule.objects.create(branch=client.branch, per_manager=5, every_days=1)
     assert activity_services.pool_hand_out() == 0
     with pytest.raises(DomainError, match="потерян окончательно"):

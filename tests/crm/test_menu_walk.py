@@ -67,11 +67,13 @@ WALK_QUERIES = {
     # director and admin: the filters' branches and managers).
     # «Аналитика» opens the funnel (+31 director, +36 heads: tests/test_query_counts.py; rop.spb 35: no
     # St Petersburg deal moved this month, so no managers' names to look up). On PostgreSQL the medians of
-    # time in stage (the firm's, the branch's) read the rollup's buckets and the middle rows (+3).
-    "director": {"sqlite": 136, "postgresql": 139},  # + «ПР ждут моего решения» on the home page
+    # time in stage (the firm's, the branch's) read the rollup's buckets and the middle rows (+3). The
+    # requests by source and the lost requests come from their rollups by day (+2: the stale days twice, the
+    # sums in place of the counts; the demo's days are summed at load, so none is read raw).
+    "director": {"sqlite": 138, "postgresql": 141},  # + «ПР ждут моего решения» on the home page
     "admin": 66,
-    "rop.msk": {"sqlite": 121, "postgresql": 124},
-    "rop.spb": {"sqlite": 120, "postgresql": 123},
+    "rop.msk": {"sqlite": 123, "postgresql": 126},
+    "rop.spb": {"sqlite": 122, "postgresql": 125},
     "manager.msk": 84,
     "manager2.msk": 84,
     "manager.spb": 83,
