@@ -316,7 +316,7 @@ def clients(deals: int, managers: int) -> None:
         f"""
         INSERT INTO crm_client (kind, last_name, first_name, patronymic, company_name, display_name, search_key,
             email, email_norm, address, region, passport, snils, inn, ogrn, consent_channel, consent_document,
-            manager_id, branch_id, status, status_changed_at, lost_reason, created_at)
+            manager_id, branch_id, status, status_changed_at, lost_reason, loss_stage, created_at)
         SELECT 'person', s.surname || mod(g, 997), 'Иван', 'Петрович', '',
                s.surname || mod(g, 997) || ' Иван Петрович',
                lower(s.surname || mod(g, 997) || ' иван петрович') || ' 7916' || lpad(g::text, 7, '0'),
@@ -324,7 +324,7 @@ def clients(deals: int, managers: int) -> None:
                CASE WHEN st.status <> 'active'
                     THEN s.created_at + (now() - s.created_at) * (0.2 + 0.8 * mod(g * 37, 100) / 100.0)::float8
                END,
-               CASE WHEN st.status = 'lost' THEN {pick(LOST_REASONS, "g / 100")} ELSE '' END,
+               CASE WHEN st.status = 'lost' THEN {pick(LOST_REASONS, "g / 100")} ELSE '' END, '',
                s.created_at
         FROM generate_series(1::bigint, %s) g
         CROSS JOIN LATERAL (
