@@ -92,6 +92,25 @@ class Spec:
         return isinstance(self.model._meta.get_field(self.date_field), DateTimeField)
 
 
+def _lost_request_spec(name: str, status: str, date_field: str, reason_field: str) -> Spec:
+    """Requests of one status by the day `date_field` places them and their reason (`k2`, as the page cuts it)."""
+    return Spec(
+        name,
+        Lead,
+        date_field,
+        {
+            "branch_id": F("branch_id"),
+            "source": F("source"),
+            "line": LEAD_LINE,
+            "k1": Value(status),
+            "k2": Substr(reason_field, 1, 200),
+        },
+        where=Q(merged_into__isnull=True, status=status),
+        stale_topic=LEAD,
+        manager_field="assigned_to",
+    )
+
+
 SPECS = {
     spec.name: spec
     for spec in [
@@ -215,36 +234,8 @@ SPECS = {
         ),
         # The funnel's losses before a deal: requests closed, by the day closed and the reason, and requests
         # marked non-target, by the day they came in and the reason.
-        Spec(
-            "lead_closed",
-            Lead,
-            "closed_at",
-            {
-                "branch_id": F("branch_id"),
-                "source": F("source"),
-                "line": LEAD_LINE,
-                "k1": Value(Lead.Status.CLOSED),
-                "k2": Substr("close_reason", 1, 200),
-            },
-            where=Q(merged_into__isnull=True, status=Lead.Status.CLOSED),
-            stale_topic=LEAD,
-            manager_field="assigned_to",
-        ),
-        Spec(
-            "lead_non_target",
-            Lead,
-            "created_at",
-            {
-                "branch_id": F("branch_id"),
-                "source": F("source"),
-                "line": LEAD_LINE,
-                "k1": Value(Lead.Status.NON_TARGET),
-                "k2": Substr("non_target_reason", 1, 200),
-            },
-            where=Q(merged_into__isnull=True, status=Lead.Status.NON_TARGET),
-            stale_topic=LEAD,
-            manager_field="assigned_to",
-        ),
+        _lost_request_spec("lead_closed", Lead.Status.CLOSED, "closed_at", "close_reason"),
+        _lost_request_spec("lead_non_target", Lead.Status.NON_TARGET, "created_at", "non_target_reason"),
         # «Дела» (not busy time) by the day they are planned for, per responsible and status: done, cancelled,
         # planned (on a past day: overdue). Today and later are read from the rows (efficiency.py).
         Spec(
@@ -442,7 +433,7 @@ def _recompute_days(spec: Spec, days: list[date]) -> int:
         Fact.objects.bulk_create([_fact(spec.name, "d", row) for row in rows], batch_size=2000)
         taken += sum(row["n"] for row in rows)
     for month in sorted({day.replace(day=1) for day in days}):
-        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        following = _next_month(month)
         Fact.objects.filter(fact=spec.name, grain="m", day=month).delete()
         rows = (
             Fact.objects.filter(fact=spec.name, grain="d", day__gte=month, day__lt=following)
@@ -485,12 +476,16 @@ def _watermark(name: str) -> int:
     return row[0] if row else 0
 
 
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
 def _split(date_from: date, date_to: date) -> tuple[list[date], list[tuple[date, date]]]:
     """The period as whole months (their first days) and day ranges at its ends."""
     months, days = [], []
     month = date_from.replace(day=1)
     while month <= date_to:
-        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        following = _next_month(month)
         first, last = max(month, date_from), min(following - timedelta(days=1), date_to)
         if first == month and last == following - timedelta(days=1):
             months.append(month)
@@ -524,23 +519,28 @@ def sums(name: str, user, filters: Filters, by: tuple[str, ...], **where) -> dic
         dim, _, op = lookup.partition("__")
         raw = raw.filter(**{f"{_raw_name(spec, dim)}__{op or 'exact'}": value})
     raw = _raw_period(spec, raw, filters.date_from, filters.date_to)
-    totals = defaultdict(lambda: {"n": 0, "amount": Decimal("0")})
-
-    def add(rows):
-        for row in rows:
-            total = totals[tuple(row[d] for d in by)]
-            total["n"] += row["n"]
-            total["amount"] += row["amount"] or Decimal("0")
-
+    totals = _totals()
     if lacking:
-        add(_grouped(spec, raw, by))
+        _add(totals, _grouped(spec, raw, by), by)
         return dict(totals)
     # One transaction for the watermark and both reads (a savepoint is not needed inside the caller's).
     with nullcontext() if connection.in_atomic_block else transaction.atomic():
         mark = _watermark(name)
-        add(_rolled(name, user, filters, by, where))
-        add(_grouped(spec, raw.filter(id__gt=mark), by))
+        _add(totals, _rolled(name, user, filters, by, where), by)
+        _add(totals, _grouped(spec, raw.filter(id__gt=mark), by), by)
     return dict(totals)
+
+
+def _totals() -> defaultdict:
+    return defaultdict(lambda: {"n": 0, "amount": Decimal("0")})
+
+
+def _add(totals: dict, rows, by: tuple[str, ...]) -> None:
+    """Rows of sums (dicts with the dims `by`, "n" and "amount") added into `totals`, keyed by those dims."""
+    for row in rows:
+        total = totals[tuple(row[d] for d in by)]
+        total["n"] += row["n"]
+        total["amount"] += row["amount"] or Decimal("0")
 
 
 def _rolled(name: str | tuple, user, filters: Filters, by: tuple[str, ...], where: dict, period: Q | None = None):
@@ -590,28 +590,20 @@ def day_sums_of(names: tuple[str, ...], user, filters: Filters, by: tuple[str, .
     months, days = _split(filters.date_from, filters.date_to)
     period = Q(grain="m", day__in=[m for m in months if m not in stale_months]) if months else Q(pk__in=[])
     for month in [m for m in months if m in stale_months]:
-        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        days.append((month, following - timedelta(days=1)))
+        days.append((month, _next_month(month) - timedelta(days=1)))
     for first, last in days:
         period |= Q(grain="d", day__gte=first, day__lte=last)
     if stale:
         period &= ~Q(grain="d", day__in=stale)
-    totals = {name: defaultdict(lambda: {"n": 0, "amount": Decimal("0")}) for name in names}
-
-    def add(name, rows):
-        for row in rows:
-            total = totals[name][tuple(row[d] for d in by)]
-            total["n"] += row["n"]
-            total["amount"] += row["amount"] or Decimal("0")
-
+    totals = {name: _totals() for name in names}
     for row in _rolled(names, user, filters, ("fact", *by), {}, period):
-        add(row["fact"], [row])
+        _add(totals[row["fact"]], [row], by)
     for spec in specs if stale else []:
         raw = scoped(spec.model.objects.all(), user, filters, manager=spec.manager_field)
         if filters.pipeline:
             # The fact's own expression for the line (a request's is its deal's when it has one).
             raw = raw.alias(_line=spec.dims["line"]).filter(_line=filters.pipeline)
-        add(spec.name, _grouped(spec, raw.filter(_days_q(spec, _runs(stale))), by))
+        _add(totals[spec.name], _grouped(spec, raw.filter(_days_q(spec, _runs(stale))), by), by)
     return {name: dict(total) for name, total in totals.items()}
 
 
@@ -640,15 +632,8 @@ def response_medians(
     # Per group: where its middle rank sits (the bucket's lower bound, how many to skip within it, 1 or 2).
     places = {}
     for who, buckets in counts.items():
-        total = sum(buckets.values())
-        first = (total + 1) // 2 if total % 2 else total // 2  # PERCENTILE_CONT(0.5): one or two middle values
-        below = 0
-        for bucket in sorted(buckets):
-            if below + buckets[bucket] >= first:
-                break
-            below += buckets[bucket]
-        low = RESPONSE_BOUNDS[bucket - 1] if bucket > 0 else -1e300
-        places[who] = (low, first - below - 1, 1 if total % 2 else 2)
+        bucket, skip, take = _middle(buckets)
+        places[who] = (RESPONSE_BOUNDS[bucket - 1] if bucket > 0 else -1e300, skip, take)
     found = defaultdict(list)
     overall = places.pop(None, None)
     if overall:
@@ -675,6 +660,19 @@ def response_medians(
     return {who: m for who, m in medians.items() if who is not None}, medians.get(None)
 
 
+def _middle(counts: dict[int, int]) -> tuple[int, int, int]:
+    """Where the median of values counted by bucket sits: the bucket, how many of its values (in order) to
+    skip, and how many to take: PERCENTILE_CONT(0.5) is the middle value, or the mean of the two middle ones."""
+    total = sum(counts.values())
+    first = (total + 1) // 2 if total % 2 else total // 2
+    below = 0
+    for bucket in sorted(counts):
+        if below + counts[bucket] >= first:
+            break
+        below += counts[bucket]
+    return bucket, first - below - 1, 1 if total % 2 else 2
+
+
 def _raw_name(spec: Spec, dim: str) -> str:
     """The source field behind a dim, for filtering raw rows."""
     expr = spec.dims[dim]
@@ -697,16 +695,9 @@ def stage_medians(user, filters: Filters) -> dict[str, float] | None:
     start, end = period_bounds(filters)
     middles = []
     for stage, counts in buckets.items():
-        total = sum(counts.values())
-        if not total:
+        if not sum(counts.values()):
             continue
-        # PERCENTILE_CONT(0.5): the middle value, or the mean of the two middle ones.
-        first = (total + 1) // 2 if total % 2 else total // 2
-        below = 0
-        for bucket in sorted(counts):
-            if below + counts[bucket] >= first:
-                break
-            below += counts[bucket]
+        bucket, skip, take = _middle(counts)
         rows = DealStageChange.objects.filter(
             from_stage=stage, seconds_in_from__isnull=False, at__gte=start, at__lt=end
         )
@@ -716,8 +707,6 @@ def stage_medians(user, filters: Filters) -> dict[str, float] | None:
             rows = rows.filter(service_line=filters.pipeline)
         if branch:
             rows = rows.filter(branch_id=branch)
-        skip = first - below - 1
-        take = 1 if total % 2 else 2
         middles.append(
             rows.order_by("seconds_in_from")
             .annotate(stage=Value(stage, output_field=CharField()))
